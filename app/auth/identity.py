@@ -1,0 +1,61 @@
+"""Signing in and out: Flask-Login wiring, session rotation and the session lifetimes."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, flash, request, session
+from flask_babel import lazy_gettext as _l
+from flask_login import login_user, logout_user
+
+from app.auth import sessions
+from app.auth.models import User
+from app.extensions import db, login_manager
+
+AUTH_AT = "auth_at"
+
+
+def _load_user(user_id: str) -> User | None:
+    auth_at = session.get(AUTH_AT)
+    limit = current_app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds()
+    if not isinstance(auth_at, int) or time.time() - auth_at > limit:
+        _drop_session(int(user_id) if user_id.isdigit() else None)
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        _drop_session(user.id if user else None)
+        return None
+    return user
+
+
+def _drop_session(user_id: int | None) -> None:
+    if user_id is not None:
+        sessions.unregister(user_id, session.sid)
+    session.clear()
+
+
+def start_session(user: User) -> None:
+    """Sign ``user`` in on a brand-new session id (no fixation) and index the session."""
+    current_app.session_interface.regenerate(session)
+    session.clear()
+    login_user(user, remember=False)
+    session[AUTH_AT] = int(time.time())
+    sessions.register(user.id, session.sid, request.remote_addr, request.user_agent.string)
+
+
+def end_session(user: User, message: str) -> None:
+    """Sign the current user out, forget the session and continue on a new anonymous session id."""
+    sessions.unregister(user.id, session.sid)
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    current_app.session_interface.regenerate(session)
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"

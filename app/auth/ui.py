@@ -1,0 +1,28 @@
+"""What auth contributes to the shared layout: menu entries and dashboard panels."""
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.auth.access import current_permissions
+from app.core.registry import MenuItem, Panel, register_dashboard_panel, register_menu_item
+from app.core.templating import register_audit_event
+
+
+def _greeting() -> dict:
+    return {"user": current_user, "roles": list(current_user.roles)}
+
+
+def _my_permissions() -> dict:
+    return {"count": len(current_permissions())}
+
+
+def register() -> None:
+    register_audit_event("session_ended", _l("A session was signed out by an administrator"))
+    register_audit_event("sessions_ended", _l("All sessions were signed out by an administrator"))
+    register_menu_item(MenuItem("admin", "auth.user_list", _l("Users"), "people", ("users.view",), order=10))
+    register_menu_item(MenuItem("admin", "auth.role_list", _l("Roles"), "shield-lock", ("roles.manage",), order=20))
+    register_menu_item(
+        MenuItem("admin", "auth.session_list", _l("Sessions"), "pc-display", ("sessions.manage",), order=30)
+    )
+    register_dashboard_panel(Panel("greeting", "auth/_panel_greeting.html", _greeting, order=0, width="col-lg-8"))
+    register_dashboard_panel(Panel("my_access", "auth/_panel_access.html", _my_permissions, order=1, width="col-lg-4"))

@@ -1,0 +1,117 @@
+import logging
+import math
+import time
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+from app.auth import identity, services
+from app.auth.access import login_only, public
+from app.auth.forms import LanguageForm, LoginForm
+from app.auth.views import bp
+from app.core import once
+from app.core.i18n import SESSION_LANG
+from app.core.security import safe_next
+from app.extensions import db, limiter
+
+log = logging.getLogger(__name__)
+
+LOGIN_FAILED = "login_failed"
+
+
+def _username_key() -> str:
+    return "login-user:" + request.form.get("username", "").strip()[:64]
+
+
+def _ip_key() -> str:
+    return "login-ip:" + (get_remote_address() or "")
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _default_target() -> str:
+    return url_for("reports.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
+    key_func=_username_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-user",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    key_func=_ip_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-ip",
+)
+@public
+@once.exempt
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if current_user.is_authenticated:
+            return redirect(safe_next(form.next.data) or _default_target())
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        user = services.authenticate(username, form.password.data)
+        if user is not None:
+            identity.start_session(user)
+            services.record_login(user)
+            db.session.commit()
+            log.info("login ok user=%s ip=%s", user.username, request.remote_addr)
+            return redirect(safe_next(form.next.data) or _default_target())
+        log.warning("login failed username=%r ip=%s", username[:64], request.remote_addr)
+        form.form_errors.append(_("The username or password is not correct."))
+    form.password.data = ""
+    return render_template("auth/login.html", form=form, lang_form=LanguageForm())
+
+
+def login_throttled(exc):
+    """The 429 answer of the login form: how long to wait, and nothing about the account."""
+    limit = limiter.current_limit
+    seconds = max(1, (limit.reset_at - time.time()) if limit else 60)
+    minutes = max(1, math.ceil(seconds / 60))
+    form = LoginForm()
+    form.username.data = request.form.get("username", "")
+    form.next.data = request.form.get("next", "")
+    form.form_errors.append(_("Too many sign-in attempts. Try again in %(minutes)d minutes.", minutes=minutes))
+    return render_template("auth/login.html", form=form, lang_form=LanguageForm()), 429
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@login_only
+@once.exempt
+def logout():
+    if request.method == "GET":
+        return render_template("auth/logout.html")
+    username = current_user.username
+    identity.end_session(current_user._get_current_object(), _("You have signed out."))
+    log.info("logout user=%s", username)
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+@public
+@once.exempt
+def language():
+    form = LanguageForm()
+    target = safe_next(form.next.data) or (
+        url_for("reports.dashboard") if current_user.is_authenticated else url_for("auth.login")
+    )
+    if not form.validate_on_submit() or form.lang.data not in current_app.config["LANGUAGES"]:
+        return redirect(target)
+    if current_user.is_authenticated:
+        services.set_locale(current_user._get_current_object(), form.lang.data)
+        db.session.commit()
+    else:
+        session[SESSION_LANG] = form.lang.data
+    return redirect(target)

@@ -1,0 +1,226 @@
+"""Operation log (操作日志): who changed what, old → new, written in the same transaction.
+
+Models opt in with the ``Audited`` mixin. A flush hook records every insert, update, soft delete,
+restore and hard delete of such a model, including changes to the collections it names, so a
+service cannot forget to log. ``record()`` adds entries for events that are not row changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.core.db import UTCDateTime, current_actor_id, utcnow
+from app.extensions import db
+
+REDACTED = "***"
+DEFAULT_EXCLUDE = frozenset({"created_at", "updated_at", "version_id", "created_by_id", "updated_by_id"})
+
+
+class AuditAction(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RESTORE = "restore"
+    PURGE = "purge"
+    EVENT = "event"
+
+
+class OperationLog(db.Model):
+    __tablename__ = "operation_logs"
+    __table_args__ = (
+        sa.Index("ix_operation_logs_object", "object_type", "object_id"),
+        sa.CheckConstraint(
+            "action IN ('create', 'update', 'delete', 'restore', 'purge', 'event')", name="action_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    object_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    object_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    object_label: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    event: Mapped[str | None] = mapped_column(sa.String(64))
+    changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class Audited:
+    """Mixin: changes to this model are written to the operation log."""
+
+    __audit_type__: str = ""
+    __audit_exclude__: frozenset[str] = frozenset()
+    __audit_redact__: frozenset[str] = frozenset()
+    # relationship name -> attribute of the related object used as its label
+    __audit_collections__: dict[str, str] = {}
+    # field name -> translatable label shown in histories and conflict tables
+    __audit_labels__: dict[str, object] = {}
+    __audit_type_label__: object = ""
+
+    def audit_label(self) -> str:
+        return str(getattr(self, "id", ""))
+
+
+_audited_types: dict[str, type] = {}
+
+
+def audited_model(object_type: str) -> type | None:
+    """Return the model class logged under ``object_type``."""
+    if not _audited_types:
+        for mapper in db.Model.registry.mappers:
+            cls = mapper.class_
+            if issubclass(cls, Audited):
+                _audited_types[audit_type(cls)] = cls
+    return _audited_types.get(object_type)
+
+
+def audit_type(obj_or_cls: Any) -> str:
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    return cls.__audit_type__ or cls.__tablename__
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _context() -> dict[str, Any]:
+    if has_request_context():
+        return {"ip": request.remote_addr, "request_id": getattr(g, "request_id", None)}
+    return {"ip": None, "request_id": None}
+
+
+def _value(obj: Audited, key: str, value: Any) -> Any:
+    if key in obj.__audit_redact__:
+        return REDACTED if value is not None else None
+    return jsonable(value)
+
+
+def _column_changes(obj: Audited, *, mode: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    skip = DEFAULT_EXCLUDE | obj.__audit_exclude__
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in skip or key == "id":
+            continue
+        if mode == "create":
+            value = getattr(obj, key)
+            if value is not None:
+                changes[key] = [None, _value(obj, key, value)]
+        elif mode == "purge":
+            value = state.dict.get(key)
+            if value is not None:
+                changes[key] = [_value(obj, key, value), None]
+        else:
+            hist = state.attrs[key].history
+            if not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
+            if key in obj.__audit_redact__:
+                changes[key] = [REDACTED, REDACTED]
+            else:
+                changes[key] = [jsonable(old), jsonable(new)]
+    for rel, label_attr in obj.__audit_collections__.items():
+        hist = state.attrs[rel].history
+        if mode == "update" and not hist.has_changes():
+            continue
+        if mode == "purge":
+            continue
+        before = sorted(str(getattr(x, label_attr)) for x in (*hist.unchanged, *hist.deleted))
+        after = sorted(str(getattr(x, label_attr)) for x in (*hist.unchanged, *hist.added))
+        if mode == "create":
+            if after:
+                changes[rel] = [None, after]
+        elif before != after:
+            changes[rel] = [before, after]
+    return changes
+
+
+@event.listens_for(Session, "after_flush")
+def _write_operation_log(session: Session, flush_context) -> None:
+    rows: list[dict[str, Any]] = []
+    actor = current_actor_id()
+    ctx = _context()
+    now = utcnow()
+
+    def add(obj: Audited, action: str, changes: dict) -> None:
+        rows.append(
+            {
+                "created_at": now,
+                "actor_id": actor,
+                "action": action,
+                "object_type": audit_type(obj),
+                "object_id": getattr(obj, "id", None),
+                "object_label": str(obj.audit_label())[:255],
+                "event": None,
+                "changes": changes,
+                **ctx,
+            }
+        )
+
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            add(obj, AuditAction.CREATE, _column_changes(obj, mode="create"))
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and obj not in session.deleted:
+            changes = _column_changes(obj, mode="update")
+            if not changes:
+                continue
+            action = AuditAction.UPDATE
+            deleted = changes.get("deleted_at")
+            if deleted is not None:
+                action = AuditAction.DELETE if deleted[1] is not None else AuditAction.RESTORE
+            add(obj, action, changes)
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            add(obj, AuditAction.PURGE, _column_changes(obj, mode="purge"))
+    if rows:
+        session.connection().execute(sa.insert(OperationLog.__table__), rows)
+
+
+def record(
+    session: Session,
+    *,
+    event_name: str,
+    obj: Audited | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    label: str = "",
+    changes: dict | None = None,
+) -> None:
+    """Add an entry for an event that is not a row change (e.g. "password reset", "sessions ended")."""
+    session.add(
+        OperationLog(
+            actor_id=current_actor_id(),
+            action=AuditAction.EVENT,
+            object_type=audit_type(obj) if obj is not None else (object_type or ""),
+            object_id=getattr(obj, "id", None) if obj is not None else object_id,
+            object_label=(str(obj.audit_label()) if obj is not None else label)[:255],
+            event=event_name,
+            changes=changes or {},
+            **_context(),
+        )
+    )

@@ -1,0 +1,86 @@
+"""Language and time zone selection, and locale-aware formatting for templates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.numbers import format_currency as babel_format_currency
+from babel.numbers import format_decimal as babel_format_decimal
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+LANG_ARG = "lang"
+SESSION_LANG = "lang"
+
+
+def supported_languages() -> tuple[str, ...]:
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def select_locale() -> str:
+    """?lang= for this request, else the user's setting, else the visitor's choice, else Accept-Language."""
+    languages = supported_languages()
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    asked = request.args.get(LANG_ARG)
+    if asked in languages:
+        return asked
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get(SESSION_LANG)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages, default=default) or default
+
+
+def select_timezone() -> str:
+    if has_request_context() and current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def html_lang() -> str:
+    return "zh-CN" if str(get_locale()) == "zh" else str(get_locale())
+
+
+def _babel_locale() -> str:
+    return "zh_Hans_CN" if str(get_locale()) == "zh" else "en_US"
+
+
+def format_dt(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "yyyy-MM-dd HH:mm" if fmt == "short" else fmt)
+
+
+def format_day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "yyyy-MM-dd")
+
+
+def format_number(value: Decimal | int | float | None, digits: int | None = None) -> str:
+    if value is None:
+        return ""
+    pattern = None
+    if digits is not None:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_format_decimal(value, format=pattern, locale=_babel_locale())
+
+
+def format_money(value: Decimal | int | None, currency: str = "CNY") -> str:
+    if value is None:
+        return ""
+    return babel_format_currency(value, currency, locale=_babel_locale())
+
+
+def init_i18n(app: Flask) -> None:
+    app.jinja_env.filters["dt"] = format_dt
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

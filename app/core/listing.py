@@ -1,0 +1,88 @@
+"""List pages: page arguments from the query string and pagination with a capped count."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request, url_for
+
+from app.extensions import db
+
+PER_PAGE_CHOICES = (20, 50, 100)
+COUNT_CAP = 10_000
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+    total_capped: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+
+def page_args(default_per_page: int = 20) -> tuple[int, int]:
+    """Read ``page`` and ``per_page`` from the query string, clamped to sane values."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    try:
+        per_page = int(request.args.get("per_page", default_per_page))
+    except ValueError:
+        per_page = default_per_page
+    if per_page not in PER_PAGE_CHOICES:
+        per_page = default_per_page
+    return page, per_page
+
+
+def paginate(query: sa.Select, page: int, per_page: int, count_cap: int = COUNT_CAP) -> Page:
+    """Run ``query`` for one page; count at most ``count_cap`` rows so deep tables stay fast."""
+    capped = sa.select(sa.func.count()).select_from(query.order_by(None).limit(count_cap + 1).subquery())
+    total = db.session.scalar(capped) or 0
+    total_capped = total > count_cap
+    total = min(total, count_cap)
+    last_page = max(1, math.ceil(total / per_page))
+    page = min(page, last_page)
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, page=page, per_page=per_page, total=total, total_capped=total_capped)
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with LIKE's wildcards escaped (use escape="\\")."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def url_with(**changes: Any) -> str:
+    """The current page's URL with some query-string arguments changed (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)

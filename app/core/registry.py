@@ -1,0 +1,141 @@
+"""Registries through which a higher domain shows something on a lower domain's pages.
+
+Imports point downward only: a domain registers its menu entries, dashboard panels, detail-page
+panels and typeahead columns here at import time, and the pages that render them ask the
+registry for whatever the current user may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+Checker = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class MenuSection:
+    key: str
+    label: Any
+    icon: str
+    order: int
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    section: str
+    endpoint: str
+    label: Any
+    icon: str
+    permissions: tuple[str, ...] = ()
+    order: int = 100
+    # Endpoints starting with this prefix highlight the item; by default a "<x>_list" item is
+    # active on every "<x>_..." page.
+    active_prefix: str = ""
+
+    def is_active(self, endpoint: str | None) -> bool:
+        if not endpoint:
+            return False
+        prefix = self.active_prefix or (self.endpoint[: -len("list")] if self.endpoint.endswith("_list") else "")
+        return endpoint == self.endpoint or bool(prefix and endpoint.startswith(prefix))
+
+
+MENU_SECTIONS: dict[str, MenuSection] = {
+    s.key: s
+    for s in [
+        MenuSection("home", _l("Home"), "house", 0),
+        MenuSection("sales", _l("Sales"), "briefcase", 10),
+        MenuSection("purchasing", _l("Purchasing"), "cart3", 20),
+        MenuSection("inventory", _l("Inventory"), "box-seam", 30),
+        MenuSection("master", _l("Master data"), "database", 40),
+        MenuSection("finance", _l("Finance"), "cash-coin", 50),
+        MenuSection("reports", _l("Reports"), "bar-chart", 60),
+        MenuSection("admin", _l("Administration"), "gear", 90),
+    ]
+}
+
+_menu: list[MenuItem] = []
+
+
+def register_menu_item(item: MenuItem) -> None:
+    if item.section not in MENU_SECTIONS:
+        raise KeyError(f"unknown menu section {item.section!r}")
+    if any(existing.endpoint == item.endpoint for existing in _menu):
+        return
+    _menu.append(item)
+
+
+def menu_for(can: Checker) -> list[tuple[MenuSection, list[MenuItem]]]:
+    """Return the sections and items the user may use, in display order."""
+    grouped: dict[str, list[MenuItem]] = {}
+    for item in sorted(_menu, key=lambda i: (i.order, str(i.endpoint))):
+        if all(can(p) for p in item.permissions):
+            grouped.setdefault(item.section, []).append(item)
+    sections = sorted((MENU_SECTIONS[k] for k in grouped), key=lambda s: s.order)
+    return [(section, grouped[section.key]) for section in sections]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A dashboard or detail-page panel: a template rendered with what ``context`` returns."""
+
+    key: str
+    template: str
+    context: Callable[..., dict | None]
+    permissions: tuple[str, ...] = ()
+    order: int = 100
+    width: str = "col-lg-6"
+
+
+@dataclass
+class PanelRegistry:
+    panels: dict[str, list[Panel]] = field(default_factory=dict)
+
+    def register(self, target: str, panel: Panel) -> None:
+        panels = self.panels.setdefault(target, [])
+        panels[:] = [p for p in panels if p.key != panel.key]
+        panels.append(panel)
+        panels.sort(key=lambda p: (p.order, p.key))
+
+    def visible(self, target: str, can: Checker) -> list[Panel]:
+        return [p for p in self.panels.get(target, []) if all(can(x) for x in p.permissions)]
+
+
+panels = PanelRegistry()
+
+DASHBOARD = "dashboard"
+
+
+def register_dashboard_panel(panel: Panel) -> None:
+    panels.register(DASHBOARD, panel)
+
+
+def register_detail_panel(entity: str, panel: Panel) -> None:
+    panels.register(f"detail:{entity}", panel)
+
+
+@dataclass(frozen=True)
+class TypeaheadEnricher:
+    """Adds fields to typeahead results of ``entity`` for users holding ``permissions``."""
+
+    key: str
+    enrich: Callable[[list[dict]], None]
+    permissions: tuple[str, ...] = ()
+
+
+_enrichers: dict[str, list[TypeaheadEnricher]] = {}
+
+
+def register_typeahead_enricher(entity: str, enricher: TypeaheadEnricher) -> None:
+    items = _enrichers.setdefault(entity, [])
+    items[:] = [e for e in items if e.key != enricher.key]
+    items.append(enricher)
+
+
+def enrich_typeahead(entity: str, rows: list[dict], can: Checker) -> None:
+    for enricher in _enrichers.get(entity, []):
+        if all(can(p) for p in enricher.permissions):
+            enricher.enrich(rows)

@@ -1,0 +1,61 @@
+"""Template helpers: versioned static URLs and how stored values are shown."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "restore": _l("Restored"),
+    "purge": _l("Removed"),
+    "event": _l("Event"),
+}
+
+_event_labels: dict[str, object] = {}
+
+
+def register_audit_event(name: str, label: object) -> None:
+    """Give an operation-log event name its translatable label."""
+    _event_labels[name] = label
+
+
+@lru_cache(maxsize=512)
+def _file_version(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """URL of a static file with a content hash, so browsers fetch it again only when it changes."""
+    path = Path(current_app.static_folder) / filename
+    try:
+        version = _file_version(str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return url_for("static", filename=filename)
+    return url_for("static", filename=filename, v=version)
+
+
+def display_value(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value) if value else "—"
+    return str(value)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.filters["display_value"] = display_value
+    app.jinja_env.globals["audit_action_label"] = lambda action: ACTION_LABELS.get(action, action)
+    app.jinja_env.globals["audit_event_label"] = lambda name: _event_labels.get(name, name)

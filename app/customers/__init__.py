@@ -1,0 +1,1 @@
+"""Customers and their contacts (客户管理)."""

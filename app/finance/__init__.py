@@ -1,0 +1,1 @@
+"""Receivables, payables, payments and statements (财务管理)."""

@@ -1,0 +1,1 @@
+"""Warehouses, locations and the stock ledger (库存管理)."""

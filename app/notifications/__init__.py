@@ -1,0 +1,1 @@
+"""Notifications and broadcasts (消息管理)."""

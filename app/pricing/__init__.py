@@ -1,0 +1,1 @@
+"""Price lists, customer prices and price history (价格管理)."""

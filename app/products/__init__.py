@@ -1,0 +1,1 @@
+"""Products: bearings by brand and model (产品管理)."""

@@ -1,0 +1,1 @@
+"""Enquiries, purchase orders and receipts (询价, 采购, 入库)."""

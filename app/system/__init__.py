@@ -1,0 +1,1 @@
+"""Operation log, health, settings and other system pages."""

@@ -1,0 +1,95 @@
+// Behaviour shared by every page. No inline scripts: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+
+  // Forms marked data-confirm ask in a dialog before they are sent.
+  function setupConfirm() {
+    var modalEl = document.getElementById("confirm-modal");
+    if (!modalEl || !window.bootstrap) return;
+    var modal = new window.bootstrap.Modal(modalEl);
+    var pending = null;
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches("form[data-confirm]") || form.dataset.confirmed === "1") return;
+      event.preventDefault();
+      pending = form;
+      modalEl.querySelector("[data-confirm-text]").textContent = form.dataset.confirm;
+      modal.show();
+    }, true);
+    modalEl.querySelector("[data-confirm-ok]").addEventListener("click", function () {
+      if (!pending) return;
+      var form = pending;
+      pending = null;
+      form.dataset.confirmed = "1";
+      modal.hide();
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    });
+    modalEl.addEventListener("shown.bs.modal", function () {
+      modalEl.querySelector("[data-confirm-ok]").focus();
+    });
+  }
+
+  // After a form is sent, its submit buttons are disabled so a second click sends nothing.
+  // (The server's one-time token makes a second send harmless anyway.)
+  function setupSubmitOnce() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (event.defaultPrevented || form.method.toLowerCase() !== "post") return;
+      window.setTimeout(function () {
+        form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
+          b.disabled = true;
+        });
+      }, 0);
+    });
+    // Coming back with the browser's back button must not leave buttons disabled.
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form button[type=submit]:disabled").forEach(function (b) {
+        if (!b.hasAttribute("data-keep-disabled")) b.disabled = false;
+      });
+    });
+  }
+
+  // Role editor: a resource's checkbox toggles all of its (editable) permissions.
+  function setupPermissionGrid() {
+    document.querySelectorAll("[data-group-toggle]").forEach(function (toggle) {
+      var group = toggle.dataset.groupToggle;
+      var boxes = Array.prototype.slice.call(
+        document.querySelectorAll('input[type=checkbox][data-group="' + group + '"]'));
+      var editable = boxes.filter(function (b) { return !b.disabled; });
+      function refresh() {
+        var on = boxes.filter(function (b) { return b.checked; }).length;
+        toggle.checked = on === boxes.length && on > 0;
+        toggle.indeterminate = on > 0 && on < boxes.length;
+      }
+      if (!editable.length) toggle.disabled = true;
+      toggle.addEventListener("change", function () {
+        editable.forEach(function (b) { b.checked = toggle.checked; });
+        refresh();
+      });
+      boxes.forEach(function (b) { b.addEventListener("change", refresh); });
+      refresh();
+    });
+  }
+
+  function setupSidebarToggle() {
+    var button = document.querySelector("[data-toggle-sidebar]");
+    var sidebar = document.getElementById("app-sidebar");
+    if (!button || !sidebar) return;
+    button.addEventListener("click", function () { sidebar.classList.toggle("show"); });
+  }
+
+  function setupHistoryBack() {
+    document.querySelectorAll("[data-history-back]").forEach(function (link) {
+      link.setAttribute("href", "#");
+      link.addEventListener("click", function (event) { event.preventDefault(); window.history.back(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupConfirm();
+    setupSubmitOnce();
+    setupPermissionGrid();
+    setupSidebarToggle();
+    setupHistoryBack();
+  });
+})();

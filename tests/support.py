@@ -1,0 +1,149 @@
+"""Helpers shared by the tests: a test client that behaves like a browser, databases, isolation."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import Iterator
+from functools import cache
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+PASSWORD = "correct-horse-battery-42"
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@cache
+def password_hash() -> str:
+    """scrypt costs ~0.1 s, so every test user shares one precomputed hash of PASSWORD."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
+class Client(FlaskClient):
+    """A test client that runs every request in a fresh app context (no ``g`` leaks between
+    requests) and fills in the CSRF and one-time tokens a real form would carry."""
+
+    user = None
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf_token(self, path: str = "/login") -> str:
+        html = self.get(path).get_data(as_text=True)
+        match = _CSRF_RE.search(html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str, password: str = PASSWORD, next_url: str = ""):
+        token = self.csrf_token("/login")
+        return self.post(
+            "/login", data={"username": username, "password": password, "next": next_url, "csrf_token": token}
+        )
+
+    def submit(
+        self, url: str, data: dict | None = None, *, once: str | None = None, token_from: str | None = None, **kwargs
+    ):
+        """POST ``data`` to ``url`` the way the page's form would (CSRF + one-time token)."""
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.csrf_token(token_from or "/account/"))
+        payload.setdefault("_once", once or new_once())
+        return self.post(url, data=payload, **kwargs)
+
+
+def new_once() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+
+def _admin_engine(server_url: str) -> sa.Engine:
+    return sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``server_url`` and return its URL."""
+    url = make_url(server_url)
+    engine = _admin_engine(server_url)
+    with engine.connect() as conn:
+        if url.get_backend_name() == "postgresql":
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+        else:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    engine.dispose()
+    new = url.set(database=name)
+    if new.get_backend_name() in ("mysql", "mariadb"):
+        new = new.update_query_dict({"charset": "utf8mb4"})
+    return new.render_as_string(hide_password=False)
+
+
+def drop_database(db_url: str) -> None:
+    url = make_url(db_url)
+    name = url.database
+    admin = url.set(database="test" if url.get_backend_name() != "postgresql" else "postgres")
+    engine = _admin_engine(admin.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        if url.get_backend_name() == "postgresql":
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    engine.dispose()
+
+
+def migrate_and_seed_roles(app: Flask) -> None:
+    """Bring the schema to head with the real migrations and create the default roles."""
+    from flask_migrate import upgrade
+
+    from app.auth.seed import ensure_default_roles
+    from app.extensions import db
+
+    upgrade(directory=app.extensions["migrate"].directory)
+    ensure_default_roles()
+    db.session.commit()
+
+
+@contextlib.contextmanager
+def rolled_back(app: Flask, db) -> Iterator[None]:
+    """Run the test inside one outer transaction that is rolled back at the end.
+
+    Every session the app opens during the test (one per request) uses the same connection and
+    turns its commits into savepoint releases.
+    """
+    engines = db._app_engines[app]
+    engine = engines[None]
+    conn = engine.connect()
+    outer = conn.begin()
+    saved_session = db.session
+    engines[None] = conn
+    db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = saved_session
+        engines[None] = engine
+        if outer.is_active:
+            outer.rollback()
+        conn.close()
+
+
+def clear_redis(store) -> None:
+    keys = list(store.scan_iter(match=store.prefix + "*", count=1000))
+    limits = list(store.scan_iter(match="*" + store.prefix + "limits*", count=1000))
+    doomed = set(keys) | set(limits)
+    if doomed:
+        store.delete(*doomed)
