@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from functools import cache
+from html.parser import HTMLParser
 
 import sqlalchemy as sa
 from flask import Flask
@@ -147,3 +148,76 @@ def clear_redis(store) -> None:
     doomed = set(keys) | set(limits)
     if doomed:
         store.delete(*doomed)
+
+
+# --- reading forms like a browser ----------------------------------------------------------------
+
+
+class _FormParser(HTMLParser):
+    def __init__(self, form_id: str | None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.in_form = False
+        self.depth = 0
+        self.fields: list[tuple[str, str]] = []
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._buffer = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            if not self.in_form and (self.form_id is None or a.get("id") == self.form_id):
+                self.in_form = True
+                self.depth = 1
+            elif self.in_form:
+                self.depth += 1
+            return
+        if not self.in_form or "disabled" in a:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.append((name, a.get("value", "on")))
+            elif kind not in ("submit", "button", "file", "image", "reset"):
+                self.fields.append((name, a.get("value", "")))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self._buffer = ""
+        elif tag == "select" and name:
+            self._select = name
+            self._options = []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value", ""), "selected" in a))
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._buffer += data
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.in_form:
+            self.depth -= 1
+            if self.depth == 0:
+                self.in_form = False
+        elif tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea, self._buffer.lstrip("\n")))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            chosen = [v for v, sel in self._options if sel] or [v for v, _sel in self._options[:1]]
+            self.fields.extend((self._select, v) for v in chosen)
+            self._select = None
+
+
+def form_fields(page_html: str, form_id: str | None = None) -> list[tuple[str, str]]:
+    """The (name, value) pairs a browser would submit for the first form (or the form with ``form_id``)."""
+    parser = _FormParser(form_id)
+    parser.feed(page_html)
+    return parser.fields
+
+
+def replace_field(fields: list[tuple[str, str]], name: str, *values: str) -> list[tuple[str, str]]:
+    """Return ``fields`` with every value of ``name`` replaced by ``values``."""
+    return [(k, v) for k, v in fields if k != name] + [(name, v) for v in values]
