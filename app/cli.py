@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app import BASE_DIR, DOMAINS
 from app.core.errors import DomainError
@@ -16,6 +16,8 @@ from app.extensions import db
 
 TRANSLATIONS = BASE_DIR / "translations"
 POT = TRANSLATIONS / "messages.pot"
+# Babel skips directories starting with "_" by default; templates/_macros must be scanned.
+IGNORE_DIRS = ".* __pycache__ node_modules"
 
 
 def register(app: Flask) -> None:
@@ -39,6 +41,7 @@ def run_demo_seed(echo=click.echo) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create the demo users, roles and business data (safe to run again)."""
     run_demo_seed()
@@ -50,6 +53,7 @@ def seed_demo() -> None:
 @click.option("--display-name", prompt=True)
 @click.option("--email", default="", prompt="E-mail (optional)", show_default=False)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
 def create_admin(username: str, display_name: str, email: str, password: str) -> None:
     """Create a user holding the admin role."""
     from app.auth import services
@@ -90,6 +94,8 @@ def translate_extract() -> None:
         "lazy_gettext",
         "--no-location",
         "--sort-output",
+        "--ignore-dirs",
+        IGNORE_DIRS,
         "-o",
         str(POT),
         ".",

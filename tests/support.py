@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import MultiDict
 
 PASSWORD = "correct-horse-battery-42"
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -32,7 +33,14 @@ class Client(FlaskClient):
 
     user = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Tests read English unless they ask for Chinese (the app's default for visitors is zh).
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
     def open(self, *args, **kwargs):
+        if isinstance(kwargs.get("data"), list):
+            kwargs["data"] = MultiDict(kwargs["data"])  # form fields as read by form_fields()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -15,10 +14,13 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-LANGUAGE_CHOICES = [("zh", "中文"), ("en", "English")]
+from app.core.forms import VersionField
+
+LANGUAGE_CHOICES = [SelectChoice("zh", "中文"), SelectChoice("en", "English")]
 TIMEZONES = [
     "Asia/Shanghai",
     "Asia/Hong_Kong",
@@ -37,6 +39,12 @@ TIMEZONES = [
     "Australia/Sydney",
     "UTC",
 ]
+
+
+def timezone_choices(current: str | None = None) -> list[SelectChoice]:
+    """The curated time zones, plus ``current`` when a user has another one."""
+    zones = TIMEZONES if current in (None, *TIMEZONES) else [*TIMEZONES, current]
+    return [SelectChoice(tz) for tz in zones]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -71,7 +79,7 @@ class ProfileForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices())
     submit = SubmitField(_l("Save"))
 
 
@@ -85,10 +93,10 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="zh")
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES], default="Asia/Shanghai")
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices(), default="Asia/Shanghai")
     roles = MultiCheckboxField(_l("Roles"), coerce=int)
     password = PasswordField(_l("Initial password"), validators=[Optional()])
-    version_id = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version_id = VersionField()
     submit = SubmitField(_l("Save"))
 
 
@@ -111,5 +119,5 @@ class RoleForm(FlaskForm):
     title_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     permissions = MultiCheckboxField(_l("Permissions"))
-    version_id = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version_id = VersionField()
     submit = SubmitField(_l("Save"))

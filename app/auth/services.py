@@ -121,9 +121,10 @@ def _active_admin_count(exclude_user_id: int | None = None) -> int:
     return db.session.scalar(query) or 0
 
 
-def _ensure_an_admin_remains() -> None:
+def _ensure_an_admin_remains(before: int) -> None:
+    """Refuse a change that takes the number of active administrators from some to none."""
     db.session.flush()
-    if _active_admin_count() == 0:
+    if before > 0 and _active_admin_count() == 0:
         raise DomainError(
             _("This change would leave nobody able to manage users and roles. Keep at least one active administrator.")
         )
@@ -261,8 +262,9 @@ def set_roles(user: User, role_ids: Iterable[int], *, by: User | None) -> None:
         raise DomainError(_("You cannot change your own roles. Ask another administrator."))
     changed = [r for r in (*user.roles, *new_roles) if (r.id in old_ids) != (r.id in new_ids)]
     _require_can_grant(by, {p for r in changed for p in r.permission_names})
+    admins = _active_admin_count()
     user.roles = new_roles
-    _ensure_an_admin_remains()
+    _ensure_an_admin_remains(admins)
     bump_permissions([user.id])
     log.info("roles of %s set to %s", user.username, sorted(r.name for r in new_roles))
 
@@ -274,9 +276,10 @@ def set_active(user: User, active: bool, *, by: User | None) -> None:
     if by is not None and by.id == user.id:
         raise DomainError(_("You cannot deactivate your own account."))
     _require_outranks(by, user)
+    admins = _active_admin_count()
     user.is_active = active
     if not active:
-        _ensure_an_admin_remains()
+        _ensure_an_admin_remains(admins)
     bump_permissions([user.id])
     log.info("user %s %s", user.username, "reactivated" if active else "deactivated")
 
@@ -399,9 +402,10 @@ def update_role(
     role.title_en = data.title_en.strip()
     role.description = data.description.strip()
     if old != names:
+        admins = _active_admin_count()
         keep = [g for g in role.grants if g.permission in names]
         role.grants = keep + [RolePermission(permission=n) for n in sorted(names - old)]
-        _ensure_an_admin_remains()
+        _ensure_an_admin_remains(admins)
         holders = db.session.scalars(sa.select(user_roles.c.user_id).where(user_roles.c.role_id == role.id))
         bump_permissions(list(holders))
         log.info("role %s permissions changed: +%s -%s", role.name, sorted(names - old), sorted(old - names))

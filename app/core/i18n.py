@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -24,7 +25,9 @@ def select_locale() -> str:
     languages = supported_languages()
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return default
+        # Commands speak the language of the shell they run in.
+        shell = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+        return shell[:2] if shell[:2] in languages else default
     asked = request.args.get(LANG_ARG)
     if asked in languages:
         return asked

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from app.auth import services, sessions
 from app.auth.access import login_only
-from app.auth.forms import TIMEZONES, ChangePasswordForm, ProfileForm
+from app.auth.forms import ChangePasswordForm, ProfileForm, timezone_choices
 from app.auth.views import bp
 from app.core.errors import DomainError
 from app.extensions import db
@@ -19,8 +19,7 @@ def _me():
 def account():
     me = _me()
     form = ProfileForm(obj=me)
-    if me.timezone not in TIMEZONES:
-        form.timezone.choices = [*form.timezone.choices, (me.timezone, me.timezone)]
+    form.timezone.choices = timezone_choices(me.timezone)
     if form.validate_on_submit():
         try:
             services.update_profile(

@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth import permissions as registry
 from app.auth import services
@@ -25,7 +26,7 @@ def _load_role_or_404(role_id: int) -> Role:
 
 
 def _prepare(form: RoleForm) -> None:
-    form.permissions.choices = sorted((name, name) for name in registry.all_permissions())
+    form.permissions.choices = [SelectChoice(name) for name in sorted(registry.all_permissions())]
 
 
 def _data(form: RoleForm) -> services.RoleData:

@@ -2,10 +2,11 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth import services, sessions
-from app.auth.access import can, permissions_of, require
-from app.auth.forms import ResetPasswordForm, UserForm
+from app.auth.access import can, permissions_from_db, permissions_of, require
+from app.auth.forms import ResetPasswordForm, UserForm, timezone_choices
 from app.auth.models import Role, User, user_roles
 from app.auth.views import bp
 from app.core.audit import OperationLog
@@ -31,10 +32,8 @@ def _all_roles() -> list[Role]:
 
 def _prepare_form(form: UserForm, user: User | None) -> None:
     roles = _all_roles()
-    form.roles.choices = [(r.id, r.title) for r in roles]
-    zones = [tz for tz, _label in form.timezone.choices]
-    if user is not None and user.timezone not in zones:
-        form.timezone.choices = [*form.timezone.choices, (user.timezone, user.timezone)]
+    form.roles.choices = [SelectChoice(r.id, r.title) for r in roles]
+    form.timezone.choices = timezone_choices(user.timezone if user else None)
     form.role_objects = {r.id: r for r in roles}
 
 
@@ -114,7 +113,7 @@ def user_detail(user_id: int):
     return render_template(
         "auth/user_detail.html",
         user=user,
-        permissions=sorted(permissions_of(user)),
+        permissions=sorted(permissions_from_db(user.id)),
         history=history,
         user_sessions=user_sessions,
         actors=_actor_names(history),

@@ -1,0 +1,113 @@
+"""Every registered endpoint, as an anonymous visitor and as each default role.
+
+Denied requests must answer exactly: a redirect to the login page for anonymous visitors, 403 for
+signed-in users without the permission. Allowed requests must never answer 403 or send the user to
+the login page, and nothing may answer 500. New endpoints are covered automatically; one that
+declares no access rule fails here.
+"""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from app.auth.access import access_of
+from tests.support import new_once
+
+DEFAULT_ROLES = ["admin", "manager", "sales", "warehouse", "purchaser", "finance"]
+# Endpoints that end the caller's own session are walked last.
+LAST = {"auth.logout"}
+
+
+def _endpoints(app):
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            rules.append((rule, method))
+    rules.sort(key=lambda rm: (rm[0].endpoint in LAST, rm[0].endpoint, rm[1]))
+    return rules
+
+
+@pytest.fixture
+def samples(app, create_user):
+    """Ids to fill URL arguments: an ordinary user and the sales role."""
+    from app.auth.models import Role
+    from app.extensions import db
+
+    target = create_user("matrix_target", ["sales"])
+    with app.app_context():
+        role_id = db.session.scalar(sa.select(Role.id).where(Role.name == "finance"))
+    return {"user_id": target.id, "role_id": role_id, "handle": "0" * 16}
+
+
+def _url(rule, samples) -> str:
+    values = {}
+    for arg in rule.arguments:
+        if arg not in samples:
+            raise AssertionError(f"add a sample value for <{arg}> used by {rule.endpoint}")
+        values[arg] = samples[arg]
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _request(client, rule, method, samples):
+    url = _url(rule, samples)
+    if method == "GET":
+        return url, client.get(url)
+    token = client.csrf_token("/login") if client.user is None else client.csrf_token("/account/")
+    return url, client.post(url, data={"csrf_token": token, "_once": new_once()})
+
+
+def _is_login_redirect(response) -> bool:
+    """The access check's answer to a visitor: the login page, remembering where they wanted to go.
+
+    (Signing out, or switching language while signed out, also ends on /login, but without ``next``.)
+    """
+    if response.status_code != 302:
+        return False
+    location = urlsplit(response.headers["Location"])
+    return location.path == "/login" and "next" in parse_qs(location.query)
+
+
+def test_every_endpoint_declares_its_access(app):
+    missing = [rule.endpoint for rule, _m in _endpoints(app) if access_of(app.view_functions[rule.endpoint]) is None]
+    assert not missing, f"endpoints without an access rule: {missing}"
+
+
+def test_anonymous_visitors(app, client, samples):
+    client.user = None
+    for rule, method in _endpoints(app):
+        access = access_of(app.view_functions[rule.endpoint])
+        url, response = _request(client, rule, method, samples)
+        assert response.status_code != 500, f"{method} {url}"
+        if access.kind == "public":
+            assert not _is_login_redirect(response), f"{method} {url} is public"
+        else:
+            assert _is_login_redirect(response), f"{method} {url} answered {response.status_code} to a visitor"
+
+
+@pytest.mark.parametrize("role", DEFAULT_ROLES)
+def test_each_default_role(app, login, samples, role):
+    from app.auth.access import permissions_from_db
+
+    client = login(role)
+    with app.app_context():
+        held = permissions_from_db(client.user.id)
+    for rule, method in _endpoints(app):
+        access = access_of(app.view_functions[rule.endpoint])
+        url, response = _request(client, rule, method, samples)
+        assert response.status_code != 500, f"{role}: {method} {url}"
+        if access.kind == "public":
+            continue
+        if access.kind == "login":
+            allowed = True
+        elif access.any_of:
+            allowed = any(p in held for p in access.permissions)
+        else:
+            allowed = all(p in held for p in access.permissions)
+        if allowed:
+            assert response.status_code != 403, f"{role} was refused {method} {url}"
+            assert not _is_login_redirect(response), f"{role} was sent to the login page by {method} {url}"
+        else:
+            assert response.status_code == 403, f"{role}: {method} {url} answered {response.status_code}, not 403"
