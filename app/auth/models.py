@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -102,6 +102,11 @@ class Role(Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Model):
     @property
     def title(self) -> str:
         return self.title_zh if str(get_locale()) == "zh" else self.title_en
+
+    @property
+    def description_shown(self) -> str:
+        # The default roles' descriptions are catalogue strings; an edited one is shown as typed.
+        return gettext(self.description) if self.description else ""
 
     def audit_label(self) -> str:
         return self.name

@@ -264,6 +264,9 @@ def set_roles(user: User, role_ids: Iterable[int], *, by: User | None) -> None:
     _require_can_grant(by, {p for r in changed for p in r.permission_names})
     admins = _active_admin_count()
     user.roles = new_roles
+    # Roles live in another table; touching the row makes its version move, so a form opened
+    # before this change cannot silently undo it.
+    user.updated_at = utcnow()
     _ensure_an_admin_remains(admins)
     bump_permissions([user.id])
     log.info("roles of %s set to %s", user.username, sorted(r.name for r in new_roles))
@@ -405,6 +408,7 @@ def update_role(
         admins = _active_admin_count()
         keep = [g for g in role.grants if g.permission in names]
         role.grants = keep + [RolePermission(permission=n) for n in sorted(names - old)]
+        role.updated_at = utcnow()  # the grants live in another table; move the role's version
         _ensure_an_admin_remains(admins)
         holders = db.session.scalars(sa.select(user_roles.c.user_id).where(user_roles.c.role_id == role.id))
         bump_permissions(list(holders))

@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from flask import current_app
 
 _owned: dict[str, object] = {}
 _lock = threading.Lock()
@@ -65,25 +67,43 @@ def limiter_storage_uri(url: str) -> str:
     return url
 
 
-class RedisStore:
-    """The application's Redis client plus the key prefix every key must carry."""
+@dataclass(frozen=True)
+class _RedisState:
+    client: redis.Redis
+    url: str
+    prefix: str
 
-    def __init__(self) -> None:
-        self.client: redis.Redis | None = None
-        self.url = ""
-        self.prefix = ""
+
+class RedisStore:
+    """The application's Redis client plus the key prefix every key must carry.
+
+    The client lives in ``app.extensions`` like any Flask extension's state, so several apps in one
+    process (tests) each keep their own server and prefix.
+    """
 
     def init_app(self, app) -> None:
-        self.url = resolve_url(app.config["REDIS_URL"], app.config["REDIS_EMBEDDED_FILE"])
-        self.prefix = app.config["REDIS_KEY_PREFIX"]
-        self.client = redis.Redis.from_url(self.url, health_check_interval=30)
-        app.extensions["erp_redis"] = self
+        url = resolve_url(app.config["REDIS_URL"], app.config["REDIS_EMBEDDED_FILE"])
+        client = redis.Redis.from_url(url, health_check_interval=30)
+        app.extensions["erp_redis"] = _RedisState(client=client, url=url, prefix=app.config["REDIS_KEY_PREFIX"])
+
+    @property
+    def _state(self) -> _RedisState:
+        return current_app.extensions["erp_redis"]
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._state.client
+
+    @property
+    def url(self) -> str:
+        return self._state.url
+
+    @property
+    def prefix(self) -> str:
+        return self._state.prefix
 
     def key(self, *parts: object) -> str:
         return self.prefix + ":".join(str(p) for p in parts)
 
     def __getattr__(self, name: str):
-        client = self.__dict__.get("client")
-        if client is None:
-            raise RuntimeError("RedisStore used before init_app")
-        return getattr(client, name)
+        return getattr(self._state.client, name)

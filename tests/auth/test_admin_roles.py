@@ -20,6 +20,7 @@ def test_role_list_shows_counts_and_titles_in_the_users_language(login):
     assert "Administrator" in page and "Warehouse" in page
     page_zh = html(admin.get("/admin/roles/?lang=zh"))
     assert "系统管理员" in page_zh and "库管" in page_zh
+    assert "拥有全部权限。" in page_zh  # a default role's description, translated
 
 
 def test_permission_grid_groups_permissions_by_resource(app, login):
