@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.extensions import db, login_manager
 
 AUTH_AT = "auth_at"
+PREVIOUS_LOGIN = "previous_login"
 
 
 def _load_user(user_id: str) -> User | None:
@@ -40,6 +41,8 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user, remember=False)
     session[AUTH_AT] = int(time.time())
+    if user.last_login_at is not None:
+        session[PREVIOUS_LOGIN] = {"at": int(user.last_login_at.timestamp()), "ip": user.last_login_ip or ""}
     sessions.register(user.id, session.sid, request.remote_addr, request.user_agent.string)
 
 

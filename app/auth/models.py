@@ -25,7 +25,7 @@ user_roles = sa.Table(
 class User(UserMixin, Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Model):
     __tablename__ = "users"
     __audit_type__ = "user"
-    __audit_exclude__ = frozenset({"last_login_at", "permissions_version", "password_changed_at"})
+    __audit_exclude__ = frozenset({"last_login_at", "last_login_ip", "permissions_version", "password_changed_at"})
     __audit_redact__ = frozenset({"password_hash"})
     __audit_collections__ = {"roles": "name"}
     __audit_type_label__ = _l("User")
@@ -58,6 +58,7 @@ class User(UserMixin, Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Mod
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     permissions_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_ip: Mapped[str | None] = mapped_column(sa.String(45))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     roles: Mapped[list[Role]] = relationship(

@@ -62,9 +62,10 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def record_login(user: User) -> None:
-    """Note the time of a successful login."""
+def record_login(user: User, ip: str | None) -> None:
+    """Note the time and address of a successful login."""
     user.last_login_at = utcnow()
+    user.last_login_ip = ip
     db.session.flush()
 
 

@@ -1,15 +1,26 @@
 """What auth contributes to the shared layout: menu entries and dashboard panels."""
 
+from datetime import UTC, datetime
+
+from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.auth import identity
 from app.auth.access import current_permissions
 from app.core.registry import MenuItem, Panel, register_dashboard_panel, register_menu_item
 from app.core.templating import register_audit_event
 
 
 def _greeting() -> dict:
-    return {"user": current_user, "roles": list(current_user.roles)}
+    previous = session.get(identity.PREVIOUS_LOGIN)
+    return {
+        "user": current_user,
+        "roles": list(current_user.roles),
+        # Shown so people notice a sign-in that was not theirs.
+        "previous_login_at": datetime.fromtimestamp(previous["at"], UTC) if previous else None,
+        "previous_login_ip": previous.get("ip") if previous else None,
+    }
 
 
 def _my_permissions() -> dict:

@@ -151,6 +151,21 @@ def test_successful_login_records_last_login(app, client, create_user):
     client.login("jack")
     with app.app_context():
         assert db.session.get(User, user.id).last_login_at is not None
+        assert db.session.get(User, user.id).last_login_ip == "127.0.0.1"
+
+
+def test_dashboard_shows_the_previous_sign_in_not_this_one(make_client, create_user):
+    create_user("jill", ["sales"])
+    first = make_client()
+    first.login("jill")
+    assert "This is your first sign-in." in html(first.get("/"))
+    second = make_client()
+    second.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    second.login("jill")
+    page = html(second.get("/"))
+    assert "Your previous sign-in:" in page
+    assert "127.0.0.1" in page  # where the previous sign-in came from
+    assert "10.1.2.3" not in page
 
 
 # --- throttling -----------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def login():
         user = services.authenticate(username, form.password.data)
         if user is not None:
             identity.start_session(user)
-            services.record_login(user)
+            services.record_login(user, request.remote_addr)
             db.session.commit()
             log.info("login ok user=%s ip=%s", user.username, request.remote_addr)
             return redirect(safe_next(form.next.data) or _default_target())
