@@ -61,9 +61,7 @@ class User(UserMixin, Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Mod
     last_login_ip: Mapped[str | None] = mapped_column(sa.String(45))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    roles: Mapped[list[Role]] = relationship(
-        secondary=user_roles, back_populates="users", order_by="Role.name", lazy="selectin"
-    )
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users", order_by="Role.name")
 
     def audit_label(self) -> str:
         return self.username
@@ -92,7 +90,7 @@ class Role(Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Model):
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
 
     grants: Mapped[list[RolePermission]] = relationship(
-        back_populates="role", cascade="all, delete-orphan", lazy="selectin", order_by="RolePermission.permission"
+        back_populates="role", cascade="all, delete-orphan", order_by="RolePermission.permission"
     )
     users: Mapped[list[User]] = relationship(secondary=user_roles, back_populates="roles", lazy="select")
 

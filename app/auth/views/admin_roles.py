@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from app.auth import permissions as registry
@@ -72,7 +73,7 @@ def role_list():
             .group_by(user_roles.c.role_id)
         ).all()
     )
-    roles = list(db.session.scalars(sa.select(Role).order_by(Role.name)))
+    roles = list(db.session.scalars(sa.select(Role).options(selectinload(Role.grants)).order_by(Role.name)))
     total = len(registry.all_permissions())
     return render_template("auth/role_list.html", roles=roles, counts=counts, total=total)
 

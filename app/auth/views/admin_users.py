@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from app.auth import services, sessions
@@ -54,7 +55,7 @@ def user_list():
     q = request.args.get("q", "").strip()
     status = request.args.get("status", "active")
     role_id = request.args.get("role", type=int)
-    query = sa.select(User).order_by(User.username)
+    query = sa.select(User).options(selectinload(User.roles)).order_by(User.username)
     if q:
         like = contains_pattern(q)
         query = query.where(
