@@ -135,18 +135,6 @@ def _register_domains(app: Flask) -> None:
             ui.register()
     validate_declared_permissions(app)
 
-    from app.auth.views.login import login_throttled
-    from app.core.errors import render_error
-
-    def _too_many(exc):
-        from flask import request
-
-        if request.endpoint == "auth.login":
-            return login_throttled(exc)
-        return render_error(429)
-
-    app.register_error_handler(429, _too_many)
-
 
 def _register_template_helpers(app: Flask) -> None:
     from app.auth.access import can

@@ -62,3 +62,13 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.register_error_handler(429, _too_many_requests)
+
+
+def _too_many_requests(exc):
+    from app.auth.views.login import login_throttled
+    from app.core.errors import render_error
+
+    if request.endpoint == "auth.login":
+        return login_throttled(exc)
+    return render_error(429)

@@ -74,14 +74,19 @@ class Audited:
 _audited_types: dict[str, type] = {}
 
 
-def audited_model(object_type: str) -> type | None:
-    """Return the model class logged under ``object_type``."""
+def audited_models() -> dict[str, type]:
+    """Every model written to the operation log, by the object type it is logged under."""
     if not _audited_types:
         for mapper in db.Model.registry.mappers:
             cls = mapper.class_
             if issubclass(cls, Audited):
                 _audited_types[audit_type(cls)] = cls
-    return _audited_types.get(object_type)
+    return _audited_types
+
+
+def audited_model(object_type: str) -> type | None:
+    """Return the model class logged under ``object_type``."""
+    return audited_models().get(object_type)
 
 
 def audit_type(obj_or_cls: Any) -> str:

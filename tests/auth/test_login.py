@@ -45,6 +45,17 @@ def test_every_failed_login_gets_the_same_message(client, create_user, case):
     assert client.get("/").status_code == 302
 
 
+def test_an_expired_login_form_is_shown_again_with_a_message(client, create_user):
+    create_user("expired", ["sales"])
+    response = client.post("/login", data={"username": "expired", "password": PASSWORD, "csrf_token": "stale"})
+    assert response.status_code == 200
+    page = html(response)
+    assert "The sign-in form had expired. Please sign in again." in page
+    assert 'value="expired"' in page
+    assert client.get("/").status_code == 302  # not signed in without a valid token
+    assert client.login("expired").status_code == 302
+
+
 def test_username_is_case_sensitive(client, create_user):
     create_user("Carol", ["sales"])
     assert client.login("carol").status_code == 200

@@ -14,7 +14,7 @@ from app.auth.views import bp
 from app.core import once
 from app.core.i18n import SESSION_LANG
 from app.core.security import safe_next
-from app.extensions import db, limiter
+from app.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ def _default_target() -> str:
 )
 @public
 @once.exempt
+@csrf.exempt  # the form checks its own token, so an expired one re-shows the form with a message
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -71,6 +72,8 @@ def login():
             return redirect(safe_next(form.next.data) or _default_target())
         log.warning("login failed username=%r ip=%s", username[:64], request.remote_addr)
         form.form_errors.append(_("The username or password is not correct."))
+    elif request.method == "POST" and form.csrf_token.errors:
+        form.form_errors.append(_("The sign-in form had expired. Please sign in again."))
     form.password.data = ""
     return render_template("auth/login.html", form=form, lang_form=LanguageForm())
 
