@@ -48,7 +48,7 @@ def main() -> int:
         "\n"
         f"  Bearing ERP is starting at {url}\n"
         f"  Database: {app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}\n"
-        f"  Redis:    {redis_url}\n",
+        f"  Redis:    {redis_url.split('@')[-1]}\n",
         flush=True,
     )
     if not production:

@@ -90,6 +90,7 @@ def _register_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     init_security(app)
+    _engine_options(app)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -112,6 +113,17 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     init_once(app)
     register_error_handlers(app)
+
+
+def _engine_options(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith(("mysql", "mariadb")):
+        # As on PostgreSQL: each statement sees what others committed before it, and locking
+        # reads behave the same way on both servers.
+        options.setdefault("isolation_level", "READ COMMITTED")
+        options.setdefault("pool_recycle", 3600)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _optional_module(name: str):

@@ -44,6 +44,8 @@ def run_demo_seed(echo=click.echo) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Create the demo users, roles and business data (safe to run again)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("seed-demo creates users with a known password; it does not run in production.")
     run_demo_seed()
     click.echo("Demo data ready.")
 

@@ -84,6 +84,7 @@ def app(app_config: dict) -> Iterator[Flask]:
 
     application = create_app(app_config)
     application.test_client_class = support.Client
+    support.SECRET_KEY = application.config["SECRET_KEY"]
     with application.app_context():
         support.migrate_and_seed_roles(application)
     yield application
@@ -219,3 +220,33 @@ def pytest_collection_modifyitems(config, items) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+@pytest.fixture(scope="module")
+def committed_app(app_config: dict, tmp_root: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on a database of its own whose transactions really commit, for tests where several
+    connections (threads) race each other. Data persists for the module; each test uses names of
+    its own."""
+    from app import create_app
+    from app.extensions import db
+
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    server = os.environ.get("ERP_TEST_DATABASE_URL")
+    if server:
+        url = support.create_database(server, f"erp_t_{RUN_ID}_{name}")
+    else:
+        url = f"sqlite:///{tmp_root / (name + '.sqlite3')}"
+    application = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": url, "REDIS_KEY_PREFIX": f"erpt{RUN_ID}{name}:"})
+    with application.app_context():
+        support.migrate_and_seed_roles(application)
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engines[None].dispose()
+            from app.extensions import redis_store
+
+            support.clear_redis(redis_store)
+        if server:
+            support.drop_database(url)

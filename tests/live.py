@@ -38,6 +38,7 @@ class LiveServer:
     url: str
     process: subprocess.Popen
     log_path: Path
+    secret_key: str
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -74,7 +75,9 @@ class LiveEnvironment:
         log_path = self.tmp / f"server-{port}.log"
         with log_path.open("wb") as log:
             process = self._spawn(port, threads, extra_env, log)
-        server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+        server = LiveServer(
+            url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, secret_key=self.env["SECRET_KEY"]
+        )
         self.servers.append(server)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -153,8 +156,9 @@ def _clear_prefix(redis_url: str, prefix: str) -> None:
 class WebUser:
     """A signed-in person talking to a live server over HTTP, filling forms like a browser."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
+    def __init__(self, server: LiveServer) -> None:
+        self.base_url = server.url
+        self.secret_key = server.secret_key
         self.http = requests.Session()
 
     def get(self, path: str, **kwargs) -> requests.Response:
@@ -177,12 +181,12 @@ class WebUser:
     def submit(self, path: str, data: dict | list, token_from: str | None = None) -> requests.Response:
         token = self.csrf(token_from or path)
         payload = list(data.items()) if isinstance(data, dict) else list(data)
-        payload += [("csrf_token", token), ("_once", support.new_once())]
+        payload += [("csrf_token", token), ("_once", support.new_once(self.secret_key))]
         return self.http.post(self.base_url + path, data=payload, allow_redirects=False, timeout=20)
 
-    def use(self, base_url: str) -> WebUser:
+    def use(self, server: LiveServer) -> WebUser:
         """Send this person's next requests (same cookies) to another instance."""
-        self.base_url = base_url
+        self.base_url = server.url
         return self
 
     def post_fields(self, path: str, fields: list[tuple[str, str]]) -> requests.Response:

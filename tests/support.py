@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import secrets
 from collections.abc import Iterator
 from functools import cache
 from html.parser import HTMLParser
@@ -66,8 +65,14 @@ class Client(FlaskClient):
         return self.post(url, data=payload, **kwargs)
 
 
-def new_once() -> str:
-    return secrets.token_urlsafe(18)
+SECRET_KEY = ""  # the test app's, set by the app fixture
+
+
+def new_once(secret_key: str | None = None) -> str:
+    """A valid one-time token, as the page's form would carry."""
+    from app.core.once import token_for
+
+    return token_for(secret_key or SECRET_KEY)
 
 
 def html(response) -> str:

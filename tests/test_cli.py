@@ -69,3 +69,14 @@ def test_create_admin_from_prompts_and_policy(app):
     ok = runner.invoke(args=["create-admin"], input="root3\nRoot Three\n\nlong-enough-pw\nlong-enough-pw\n")
     assert ok.exit_code == 0, ok.output
     assert _users(app)["root3"] == ["admin"]
+
+
+def test_seed_demo_refuses_to_run_in_production(app_config, monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "production-secret-for-this-test")
+    overrides = {k: v for k, v in app_config.items() if k not in ("ERP_ENV", "SECRET_KEY")}
+    production = create_app({**overrides, "ERP_ENV": "production"})
+    result = production.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "does not run in production" in result.output

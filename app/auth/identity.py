@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.extensions import db, login_manager
 
 AUTH_AT = "auth_at"
+PASSWORD_AT = "password_at"
 PREVIOUS_LOGIN = "previous_login"
 
 
@@ -23,10 +24,22 @@ def _load_user(user_id: str) -> User | None:
         _drop_session(int(user_id) if user_id.isdigit() else None)
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not _still_valid(user):
         _drop_session(user.id if user else None)
         return None
     return user
+
+
+def _still_valid(user: User) -> bool:
+    """A session ended elsewhere stays ended, even if a request that was running rewrote it.
+
+    Two independent checks: the session must still be in the user's index (admins and the user
+    end sessions by removing them there), and it must have been opened with the current
+    password (a reset ends every older session, even if Redis missed the deletion).
+    """
+    if user.password_changed_at is not None and session.get(PASSWORD_AT, 0) < user.password_changed_at.timestamp():
+        return False
+    return sessions.is_registered(user.id, session.sid)
 
 
 def _drop_session(user_id: int | None) -> None:
@@ -41,9 +54,15 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user, remember=False)
     session[AUTH_AT] = int(time.time())
+    session[PASSWORD_AT] = user.password_changed_at.timestamp() if user.password_changed_at else 0.0
     if user.last_login_at is not None:
         session[PREVIOUS_LOGIN] = {"at": int(user.last_login_at.timestamp()), "ip": user.last_login_ip or ""}
     sessions.register(user.id, session.sid, request.remote_addr, request.user_agent.string)
+
+
+def keep_session_after_password_change(user: User) -> None:
+    """The user changed their own password in this session: it stays valid."""
+    session[PASSWORD_AT] = user.password_changed_at.timestamp()
 
 
 def end_session(user: User, message: str) -> None:
@@ -56,19 +75,12 @@ def end_session(user: User, message: str) -> None:
 
 
 def init_login(app: Flask) -> None:
+    from app.auth.throttle import init_throttle
+
+    init_throttle(app)
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    app.register_error_handler(429, _too_many_requests)
-
-
-def _too_many_requests(exc):
-    from app.auth.views.login import login_throttled
-    from app.core.errors import render_error
-
-    if request.endpoint == "auth.login":
-        return login_throttled(exc)
-    return render_error(429)

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import permissions as registry
@@ -51,7 +52,9 @@ def validate_password(username: str, password: str) -> None:
 
 def authenticate(username: str, password: str) -> User | None:
     """Return the active user with these credentials, or None (the same for every kind of failure)."""
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    user = None
+    if 0 < len(username) <= 64 and username.isprintable():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -63,13 +66,30 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def record_login(user: User, ip: str | None) -> None:
-    """Note the time and address of a successful login."""
-    user.last_login_at = utcnow()
-    user.last_login_ip = ip
-    db.session.flush()
+    """Note the time and address of a successful login.
+
+    Written past the ORM so the user's record version does not move: signing in must not turn
+    an administrator's open edit form into a conflict.
+    """
+    _update_quietly(user, last_login_at=utcnow(), last_login_ip=ip)
+
+
+def _update_quietly(user: User, **values: object) -> None:
+    db.session.execute(sa.update(User.__table__).where(User.__table__.c.id == user.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(user, name, value)
 
 
 # --- guards ----------------------------------------------------------------------------------
+
+
+def _flush_unique(message: str) -> None:
+    """Flush; a unique constraint hit by someone saving the same name at the same moment is a
+    user-facing refusal, not a crash (the checks before the flush catch every other case)."""
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        raise DomainError(message) from None
 
 
 def _held_by(actor: User | None) -> frozenset[str] | None:
@@ -94,7 +114,9 @@ def _require_outranks(actor: User | None, target: User) -> None:
     held = _held_by(actor)
     if held is None:
         return
-    if not permissions_of(target) <= held:
+    # By the roles' grants, whether or not the account is active: reactivating a stronger
+    # account is managing it too.
+    if not permissions_from_db(target.id) <= held:
         raise DomainError(_("You cannot manage a user who holds permissions you do not hold yourself."))
 
 
@@ -120,6 +142,22 @@ def _active_admin_count(exclude_user_id: int | None = None) -> int:
     if exclude_user_id is not None:
         query = query.where(User.id != exclude_user_id)
     return db.session.scalar(query) or 0
+
+
+def _lock_roles(role_ids: Iterable[int] = ()) -> None:
+    """Lock these roles and every role that grants user or role administration, in id order.
+
+    Changes to a role's grants, to who holds a role and to who is active then happen one after
+    another, each seeing the others' committed result: a role edit cannot miss a holder added at
+    the same moment (whose cached permissions would then stay stale), and two administrators
+    cannot each remove the other.
+    """
+    admin_roles = sa.select(RolePermission.role_id).where(
+        RolePermission.permission.in_(["roles.manage", "users.manage"])
+    )
+    ids = set(role_ids) | set(db.session.scalars(admin_roles))
+    if ids:
+        db.session.execute(sa.select(Role.id).where(Role.id.in_(sorted(ids))).order_by(Role.id).with_for_update())
 
 
 def _ensure_an_admin_remains(before: int) -> None:
@@ -218,7 +256,7 @@ def create_user(data: UserData, password: str, role_ids: Iterable[int], *, by: U
         roles=roles,
     )
     db.session.add(user)
-    db.session.flush()
+    _flush_unique(_("The username %(name)s is already taken.", name=data.username))
     log.info("user %s created", user.username)
     return user
 
@@ -236,7 +274,7 @@ def update_user(user: User, data: UserData, role_ids: Iterable[int], *, expected
     user.locale = data.locale
     user.timezone = data.timezone
     set_roles(user, role_ids, by=by)
-    db.session.flush()
+    _flush_unique(_("The username %(name)s is already taken.", name=data.username))
     return user
 
 
@@ -254,7 +292,11 @@ def _user_fields(data: UserData, role_ids: Iterable[int]) -> dict[str, object]:
 
 def set_roles(user: User, role_ids: Iterable[int], *, by: User | None) -> None:
     """Give ``user`` exactly these roles."""
-    new_roles = _roles_by_id(role_ids)
+    wanted = set(role_ids)
+    db.session.expire(user, ["roles"])
+    _lock_roles(wanted | {r.id for r in user.roles})
+    db.session.expire(user, ["roles"])
+    new_roles = _roles_by_id(wanted)
     old_ids = {r.id for r in user.roles}
     new_ids = {r.id for r in new_roles}
     if old_ids == new_ids:
@@ -280,6 +322,7 @@ def set_active(user: User, active: bool, *, by: User | None) -> None:
     if by is not None and by.id == user.id:
         raise DomainError(_("You cannot deactivate your own account."))
     _require_outranks(by, user)
+    _lock_roles()
     admins = _active_admin_count()
     user.is_active = active
     if not active:
@@ -302,10 +345,14 @@ def reset_password(user: User, new_password: str, *, by: User | None) -> None:
     log.info("password of %s reset", user.username)
 
 
+class WrongPasswordError(DomainError):
+    """The current password given to confirm a change was wrong."""
+
+
 def change_own_password(user: User, current: str, new: str, *, keep_sid: str | None) -> None:
     """Change the user's own password after checking the current one; end their other sessions."""
     if not check_password_hash(user.password_hash, current):
-        raise DomainError(_("The current password is not correct."))
+        raise WrongPasswordError(_("The current password is not correct."))
     if current == new:
         raise DomainError(_("The new password must differ from the current one."))
     validate_password(user.username, new)
@@ -335,8 +382,7 @@ def set_locale(user: User, locale: str) -> None:
     """Remember the user's UI language."""
     if locale not in LOCALES:
         raise DomainError(_("Choose a supported language."))
-    user.locale = locale
-    db.session.flush()
+    _update_quietly(user, locale=locale)  # a preference, not an edit of the record
 
 
 # --- roles -------------------------------------------------------------------------------------
@@ -386,7 +432,7 @@ def create_role(data: RoleData, permission_names: Iterable[str], *, by: User | N
         grants=[RolePermission(permission=n) for n in sorted(names)],
     )
     db.session.add(role)
-    db.session.flush()
+    _flush_unique(_("A role with the code %(name)s already exists.", name=data.name))
     log.info("role %s created", role.name)
     return role
 
@@ -397,6 +443,8 @@ def update_role(
     """Change a role; the permissions of everyone holding it change on their next request."""
     names = set(permission_names)
     registry.check_names(names)
+    _lock_roles([role.id])
+    db.session.refresh(role)  # the committed state, now that nobody else can change it
     check_version(role, expected_version, _role_fields(data, names))
     _validate_role_data(data, role)
     old = role.permission_names
@@ -414,12 +462,13 @@ def update_role(
         holders = db.session.scalars(sa.select(user_roles.c.user_id).where(user_roles.c.role_id == role.id))
         bump_permissions(list(holders))
         log.info("role %s permissions changed: +%s -%s", role.name, sorted(names - old), sorted(old - names))
-    db.session.flush()
+    _flush_unique(_("A role with the code %(name)s already exists.", name=data.name))
     return role
 
 
 def delete_role(role: Role, *, by: User | None) -> None:
     """Delete a role nobody holds."""
+    _lock_roles([role.id])
     holders = db.session.scalar(
         sa.select(sa.func.count()).select_from(user_roles).where(user_roles.c.role_id == role.id)
     )

@@ -47,6 +47,10 @@ def register(user_id: int, sid: str, ip: str | None, user_agent: str | None) -> 
     pipe.execute()
 
 
+def is_registered(user_id: int, sid: str) -> bool:
+    return bool(redis_store.hexists(_index_key(user_id), sid))
+
+
 def unregister(user_id: int, sid: str) -> None:
     redis_store.hdel(_index_key(user_id), sid)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -159,7 +160,13 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 def _run_after_commit(session: Session) -> None:
     callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
     for callback in callbacks:
-        callback()
+        # The change is committed whatever happens here; a failing follow-up (Redis down) is
+        # logged, not turned into an error page for a saved change. Nothing that guards access
+        # depends on these callbacks alone.
+        try:
+            callback()
+        except Exception:
+            logging.getLogger(__name__).exception("after-commit step %r failed", callback)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,16 @@ def register_error_handlers(app: Flask) -> None:
             400,
             _("This form has expired or was not sent by this site. Go back, reload the page and submit it again."),
         )
+
+    @app.errorhandler(sa_exc.OperationalError)
+    def _database_busy(exc: sa_exc.OperationalError):
+        from app.extensions import db
+
+        db.session.rollback()
+        if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
+            log.warning("database busy on %s: %s", request.path, exc.orig)
+            return render_error(503, _("The database was busy and your change was not saved. Please try again."))
+        raise exc
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

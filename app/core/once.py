@@ -1,11 +1,12 @@
 """One-time form tokens: a double-submitted or replayed POST changes nothing twice.
 
-Every state-changing form carries a random ``_once`` token (the form macros add it). The first
-request that presents a token claims it in Redis; when it ends with a redirect, the redirect is
-stored under the token, and every later request with the same token gets that same redirect
-without running the view again. A request that ends any other way (validation errors, a refusal,
-an error page) changed nothing, so its token is released and the corrected form may be sent
-again.
+Every state-changing form carries a random ``_once`` token (the form macros add it), signed with
+a timestamp. The first request that presents a token claims it in Redis; when it ends with a
+redirect, the redirect is stored under the token for as long as the token is valid, and every
+later request with the same token gets that same redirect without running the view again. A
+token older than that is refused, so an old form cannot run twice by outliving its record. A
+request that ends any other way (validation errors, a refusal, an error page) changed nothing,
+so its token is released and the corrected form may be sent again.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ import time
 from flask import Flask, abort, current_app, g, redirect, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
 
 from app.extensions import redis_store
 
 FIELD = "_once"
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_.-]{16,200}$")
 _PENDING = b"pending"
 PENDING_TTL = 300
-RESULT_TTL = 24 * 3600
+TOKEN_MAX_AGE = 7 * 24 * 3600
+RESULT_TTL = TOKEN_MAX_AGE + 3600
+_SALT = "erp-once"
 WAIT_SECONDS = 15.0
 FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -37,8 +41,21 @@ def exempt(view):
     return view
 
 
+def token_for(secret_key: str) -> str:
+    """A fresh signed token (also used by tests that post forms the way a browser would)."""
+    return URLSafeTimedSerializer(secret_key, salt=_SALT).dumps(secrets.token_urlsafe(12))
+
+
 def new_token() -> str:
-    return secrets.token_urlsafe(18)
+    return token_for(current_app.secret_key)
+
+
+def _valid(token: str) -> bool:
+    try:
+        URLSafeTimedSerializer(current_app.secret_key, salt=_SALT).loads(token, max_age=TOKEN_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return False
+    return True
 
 
 def hidden_field() -> Markup:
@@ -67,6 +84,8 @@ def _claim():
     token = request.form.get(FIELD, "")
     if not _TOKEN_RE.match(token):
         abort(400, description=_("This form is missing its one-time token. Reload the page and try again."))
+    if not _valid(token):
+        abort(400, description=_("This form is too old to be sent again. Reload the page and fill it in again."))
     key = redis_store.key("once", _owner(), token)
     deadline = time.monotonic() + WAIT_SECONDS
     while True:

@@ -7,7 +7,8 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, abort, g, has_request_context, request
+from flask_babel import gettext as _
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -58,6 +59,15 @@ def init_security(app: Flask) -> None:
     def _assign_request_id() -> None:
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+
+    @app.before_request
+    def _refuse_control_characters() -> None:
+        # No field of this application accepts NUL; PostgreSQL refuses it with an error.
+        values = [*request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += request.form.values()
+        if any("\x00" in value for value in values):
+            abort(400, description=_("The request contains characters that are not allowed."))
 
     @app.after_request
     def _headers(response):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request
@@ -55,7 +56,8 @@ def _day_start(value: str | None, *, end: bool = False) -> datetime | None:
         return None
     if end:
         day = day + timedelta(days=1)
-    return datetime.combine(day, time.min, tzinfo=get_timezone())
+    # zoneinfo, not the pytz object Babel hands out: pytz zones must not be passed as tzinfo.
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(str(get_timezone())))
 
 
 @bp.get("/admin/audit/")

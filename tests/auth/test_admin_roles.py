@@ -108,3 +108,23 @@ def test_role_changes_are_in_the_operation_log(app, login):
         old, new = entry.changes["grants"]
         assert "audit.view" not in old and "audit.view" in new
         assert entry.actor_id == admin.user.id
+
+
+def test_a_name_taken_at_the_same_moment_is_a_form_error_not_a_crash(app):
+    from app.auth import services
+    from app.auth.models import Role
+    from app.core.errors import DomainError
+    from app.extensions import db
+
+    with app.test_request_context("/?lang=en"):
+        # Two sessions' worth of work colliding at the unique index, past the earlier checks.
+        db.session.add(Role(name="twin_code", title_zh="a", title_en="a", description=""))
+        db.session.add(Role(name="twin_code", title_zh="b", title_en="b", description=""))
+        try:
+            services._flush_unique("A role with the code twin_code already exists.")
+        except DomainError as exc:
+            assert "already exists" in str(exc)
+        else:
+            raise AssertionError("the duplicate was not refused")
+        finally:
+            db.session.rollback()

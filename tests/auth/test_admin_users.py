@@ -179,3 +179,15 @@ def test_unknown_user_is_404(login):
     admin = login("admin")
     assert admin.get("/admin/users/999999").status_code == 404
     assert admin.get("/admin/users/999999/edit").status_code == 404
+
+
+def test_the_user_signing_in_or_switching_language_does_not_block_an_admins_edit(app, login, make_client, create_user):
+    admin = login("admin")
+    target = create_user("tom", ["sales"])
+    path = f"/admin/users/{target.id}/edit"
+    fields = form_fields(html(admin.get(path)))
+    tom = make_client()
+    tom.login("tom")
+    tom.submit("/language", {"lang": "zh", "next": "/"})
+    response = admin.post(path, data=replace_field(fields, "phone", "021-1234"))
+    assert response.status_code == 302, "the admin's save was refused as a conflict"

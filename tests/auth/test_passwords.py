@@ -109,3 +109,31 @@ def test_password_reset_is_in_the_operation_log_without_the_hash(app, login, cre
         ).first()
         assert entry.changes["password_hash"] == ["***", "***"]
         assert entry.actor_id == admin.user.id
+
+
+def test_guessing_the_current_password_is_throttled(app, make_client, create_user):
+    create_user("ursula", ["sales"])
+    c = make_client()
+    c.login("ursula")
+    limit = int(app.config["PASSWORD_CHANGE_LIMIT"].split()[0])
+    wrong = {"current_password": "guess-wrong-1", "new_password": "ursula-new-pw", "confirm": "ursula-new-pw"}
+    for _ in range(limit):
+        assert c.submit("/account/password", wrong).status_code == 200
+    blocked = c.submit("/account/password", {**wrong, "current_password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many wrong passwords. Try again in" in html(blocked)
+
+
+def test_a_policy_error_with_the_right_current_password_does_not_count(app, make_client, create_user):
+    create_user("vera", ["sales"])
+    c = make_client()
+    c.login("vera")
+    limit = int(app.config["PASSWORD_CHANGE_LIMIT"].split()[0])
+    for _ in range(limit + 1):
+        short = c.submit("/account/password", {"current_password": PASSWORD, "new_password": "x", "confirm": "x"})
+        assert short.status_code == 200
+    ok = c.submit(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "vera-new-secret", "confirm": "vera-new-secret"},
+    )
+    assert ok.status_code == 302

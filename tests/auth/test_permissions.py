@@ -343,3 +343,21 @@ def test_the_last_administrator_cannot_be_removed(app, login):
     refused = admin.submit(f"/admin/users/{admin.user.id}/deactivate", {})
     assert refused.status_code == 302
     assert "You cannot deactivate your own account." in html(admin.get(f"/admin/users/{admin.user.id}"))
+
+
+def test_a_user_manager_cannot_reactivate_or_reset_a_deactivated_stronger_account(app, login, create_role, create_user):
+    from app.auth.models import User
+    from app.extensions import db
+
+    helpdesk = login(create_role("helpdesk", ["users.view", "users.manage"]).name)
+    former_admin = create_user("former_boss", ["admin"], is_active=False)
+    reset = helpdesk.submit(
+        f"/admin/users/{former_admin.id}/password", {"new_password": "takeover-456", "confirm": "takeover-456"}
+    )
+    assert "You cannot manage a user who holds permissions you do not hold yourself." in html(reset)
+    reactivate = helpdesk.submit(f"/admin/users/{former_admin.id}/reactivate", {})
+    assert "You cannot manage a user who holds permissions you do not hold yourself." in html(
+        helpdesk.get(reactivate.headers["Location"])
+    )
+    with app.app_context():
+        assert db.session.get(User, former_admin.id).is_active is False

@@ -84,3 +84,63 @@ def test_expired_sessions_drop_out_of_the_index(app, make_client, create_user):
         redis_store.delete(app.config["SESSION_KEY_PREFIX"] + sid)  # as if it expired
         assert sessions.list_for(user.id) == []
         assert not redis_store.hexists(redis_store.key("user_sessions", user.id), sid)
+
+
+def _resurrect(app, sid: str, saved: bytes) -> None:
+    """Write a session back the way a request that was running during its deletion would."""
+    from app.extensions import redis_store
+
+    with app.app_context():
+        redis_store.set(app.config["SESSION_KEY_PREFIX"] + sid, saved, ex=3600)
+
+
+def _saved(app, sid: str) -> bytes:
+    from app.extensions import redis_store
+
+    with app.app_context():
+        return redis_store.get(app.config["SESSION_KEY_PREFIX"] + sid)
+
+
+def test_an_ended_session_stays_ended_even_if_a_running_request_rewrites_it(app, login, make_client, create_user):
+    admin = login("admin")
+    user = create_user("quin", ["sales"])
+    thief = make_client()
+    thief.login("quin")
+    sid = thief.get_cookie("erp_session").value
+    saved = _saved(app, sid)
+    admin.submit(f"/admin/users/{user.id}/sessions/end", {})
+    _resurrect(app, sid, saved)
+    assert thief.get("/").status_code == 302
+
+
+def test_a_password_reset_ends_older_sessions_even_if_redis_missed_it(app, login, make_client, create_user):
+    from app.auth import sessions
+
+    admin = login("admin")
+    user = create_user("rosa", ["sales"])
+    thief = make_client()
+    thief.login("rosa")
+    sid = thief.get_cookie("erp_session").value
+    saved = _saved(app, sid)
+    admin.submit(f"/admin/users/{user.id}/password", {"new_password": "fresh-secret-1", "confirm": "fresh-secret-1"})
+    # As if the deletion after the reset never reached Redis: session and index entry are back.
+    _resurrect(app, sid, saved)
+    with app.app_context():
+        sessions.register(user.id, sid, "127.0.0.1", "thief")
+    assert thief.get("/").status_code == 302
+
+
+def test_changing_your_own_password_keeps_you_signed_in_here(make_client, create_user):
+    create_user("sven", ["sales"])
+    here = make_client()
+    here.login("sven")
+    here.submit(
+        "/account/password",
+        {
+            "current_password": "correct-horse-battery-42",
+            "new_password": "sven-new-secret",
+            "confirm": "sven-new-secret",
+        },
+    )
+    assert here.get("/").status_code == 200
+    assert here.get("/account/").status_code == 200

@@ -38,9 +38,9 @@ def _set_permission(admin: WebUser, role_id: int, permission: str, granted: bool
 
 def test_role_change_through_a_is_enforced_by_b_on_next_request(two_instances):
     a, b = two_instances
-    admin = WebUser(a.url)
+    admin = WebUser(a)
     assert admin.login("admin").status_code == 302
-    sales = WebUser(b.url)
+    sales = WebUser(b)
     assert sales.login("sales").status_code == 302
 
     # B has loaded and cached the salesperson's permissions: no user administration.
@@ -60,9 +60,9 @@ def test_role_change_through_a_is_enforced_by_b_on_next_request(two_instances):
 
 def test_deactivation_through_b_signs_the_user_out_on_a(two_instances):
     a, b = two_instances
-    admin = WebUser(b.url)
+    admin = WebUser(b)
     assert admin.login("admin").status_code == 302
-    buyer = WebUser(a.url)
+    buyer = WebUser(a)
     assert buyer.login("purchaser").status_code == 302
     assert buyer.get("/").status_code == 200
 

@@ -19,7 +19,7 @@ USER_PERMISSIONS = {"users.view", "users.manage"}
 
 def _drop_user_permissions(live_server: LiveServer, rid: int) -> None:
     """Put the sales role back as the demo data has it, if a failed run left it changed."""
-    admin = WebUser(live_server.url)
+    admin = WebUser(live_server)
     assert admin.login("admin").status_code == 302
     path = f"/admin/roles/{rid}/edit"
     fields = support.form_fields(admin.get(path).text, "role-form")

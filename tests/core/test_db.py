@@ -237,3 +237,20 @@ def test_after_commit_callbacks_survive_a_rolled_back_savepoint(ctx, create_user
     db.session.commit()
     assert calls == ["outer"]
     assert _fresh(User, user.id).display_name == "Outer change"
+
+
+def test_a_failing_after_commit_step_is_logged_and_the_commit_stands(ctx, create_user, caplog):
+    user = db.session.get(User, create_user("committed-anyway").id)
+    ran = []
+
+    def broken():
+        raise ConnectionError("redis went away")
+
+    user.display_name = "Saved"
+    after_commit(db.session(), broken)
+    after_commit(db.session(), lambda: ran.append("next"))
+    db.session.commit()  # does not raise
+    assert ran == ["next"]
+    assert "after-commit step" in caplog.text and "redis went away" in caplog.text
+    db.session.expire_all()
+    assert db.session.get(User, user.id).display_name == "Saved"

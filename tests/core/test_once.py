@@ -183,3 +183,27 @@ def test_a_duplicate_gives_up_with_409_and_leaves_the_first_claim_alone(app, ctx
     assert response.status_code == 409
     assert redis_store.get(key) == b"pending"
     assert _roles_named(app, "never_settled") == 0
+
+
+def test_a_token_older_than_its_lifetime_is_refused(app, login, monkeypatch):
+    import itsdangerous.timed
+
+    from app.core.once import TOKEN_MAX_AGE
+
+    admin = login("admin")
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - TOKEN_MAX_AGE - 60)
+    old = support.new_once()
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
+    response = admin.submit(NEW_ROLE, _role_form("too_late"), once=old, token_from=NEW_ROLE)
+    assert response.status_code == 400
+    assert "too old to be sent again" in support.html(response)
+    assert _roles_named(app, "too_late") == 0
+
+
+def test_a_token_not_signed_by_this_site_is_refused(app, login):
+    admin = login("admin")
+    forged = support.new_once("another-sites-secret")
+    response = admin.submit(NEW_ROLE, _role_form("forged"), once=forged, token_from=NEW_ROLE)
+    assert response.status_code == 400
+    assert _roles_named(app, "forged") == 0

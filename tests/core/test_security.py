@@ -137,3 +137,12 @@ def test_a_signed_in_visit_to_the_login_page_ignores_a_foreign_next(login):
     assert _target(sales.get("/login?next=https://evil.com/")) == "/"
     assert _target(sales.get("/login?next=%2F%2Fevil.com")) == "/"
     assert _target(sales.get("/login?next=/account/")) == "/account/"
+
+
+def test_a_nul_byte_in_input_is_refused_cleanly(client, login):
+    admin = login("admin")
+    assert admin.get("/admin/users/?q=a%00b").status_code == 400
+    token = client.csrf_token("/login")
+    response = client.post("/login", data={"username": "ad\x00min", "password": "x", "csrf_token": token})
+    assert response.status_code == 400
+    assert "not allowed" in response.get_data(as_text=True)

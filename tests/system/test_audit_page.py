@@ -2,12 +2,14 @@
 
 import html as html_lib
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from app.auth.models import Role, User
+from app.core.audit import OperationLog
 from app.core.db import acting_as
 from app.extensions import db
 from tests import support
@@ -140,3 +142,22 @@ def test_an_edit_through_the_web_shows_its_address(login, create_user):
     [row] = _rows(admin.get(AUDIT + "?q=address-shown&action=update"))
     assert admin.user.username in row
     assert "Active Yes No" in row
+
+
+def test_a_day_starts_at_midnight_shanghai_time_to_the_minute(app, login):
+    from app.core import audit
+
+    admin = login("admin")
+    with app.app_context():
+        for label, moment in [
+            ("three-minutes-before-midnight", datetime(2026, 3, 1, 15, 57, tzinfo=UTC)),  # 23:57 on 1 March
+            ("three-minutes-after-midnight", datetime(2026, 3, 1, 16, 3, tzinfo=UTC)),  # 00:03 on 2 March
+        ]:
+            audit.record(db.session, event_name="probe", object_type="probe", label=label)
+            db.session.flush()
+            entry = db.session.scalars(sa.select(OperationLog).order_by(OperationLog.id.desc())).first()
+            entry.created_at = moment
+        db.session.commit()
+    page = admin.get(AUDIT + "?type=probe&from=2026-03-02&to=2026-03-02").get_data(as_text=True)
+    assert "three-minutes-after-midnight" in page
+    assert "three-minutes-before-midnight" not in page

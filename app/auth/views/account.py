@@ -1,8 +1,8 @@
-from flask import flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth import services, sessions
+from app.auth import identity, services, sessions, throttle
 from app.auth.access import login_only
 from app.auth.forms import ChangePasswordForm, ProfileForm, timezone_choices
 from app.auth.views import bp
@@ -50,15 +50,28 @@ def account():
 def password_change():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        # A stolen session must not become a way to guess the password.
+        attempt = throttle.begin((current_app.config["PASSWORD_CHANGE_LIMIT"], f"password-change:{_me().id}"))
+        if not attempt.allowed:
+            form.form_errors.append(
+                _("Too many wrong passwords. Try again in %(minutes)d minutes.", minutes=attempt.retry_after_minutes)
+            )
+            return render_template("auth/password_change.html", form=form), 429
         try:
             services.change_own_password(
                 _me(), form.current_password.data, form.new_password.data, keep_sid=session.sid
             )
-        except DomainError as exc:
+        except services.WrongPasswordError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
+        except DomainError as exc:
+            db.session.rollback()
+            throttle.give_back(attempt)
+            form.form_errors.append(str(exc))
         else:
+            throttle.give_back(attempt)
             db.session.commit()
+            identity.keep_session_after_password_change(_me())
             flash(_("Your password has been changed. Your other sessions were signed out."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password_change.html", form=form)

@@ -1,36 +1,19 @@
 import logging
-import math
-import time
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from app.auth import identity, services
+from app.auth import identity, services, throttle
 from app.auth.access import login_only, public
 from app.auth.forms import LanguageForm, LoginForm
 from app.auth.views import bp
 from app.core import once
 from app.core.i18n import SESSION_LANG
 from app.core.security import safe_next
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, db
 
 log = logging.getLogger(__name__)
-
-LOGIN_FAILED = "login_failed"
-
-
-def _username_key() -> str:
-    return "login-user:" + request.form.get("username", "").strip()[:64]
-
-
-def _ip_key() -> str:
-    return "login-ip:" + (get_remote_address() or "")
-
-
-def _failed(response) -> bool:
-    return response.status_code != 302
 
 
 def _default_target() -> str:
@@ -38,20 +21,6 @@ def _default_target() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
-    key_func=_username_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-user",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
-    key_func=_ip_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-ip",
-)
 @public
 @once.exempt
 @csrf.exempt  # the form checks its own token, so an expired one re-shows the form with a message
@@ -63,8 +32,16 @@ def login():
             return redirect(safe_next(form.next.data) or _default_target())
     if form.validate_on_submit():
         username = form.username.data.strip()
+        attempt = throttle.begin(
+            (current_app.config["LOGIN_LIMIT_PER_IP"], "login-ip:" + (request.remote_addr or "")),
+            (current_app.config["LOGIN_LIMIT_PER_USERNAME"], "login-user:" + username[:64]),
+        )
+        if not attempt.allowed:
+            log.warning("login throttled username=%r ip=%s", username[:64], request.remote_addr)
+            return _throttled(form, attempt)
         user = services.authenticate(username, form.password.data)
         if user is not None:
+            throttle.give_back(attempt)
             identity.start_session(user)
             services.record_login(user, request.remote_addr)
             db.session.commit()
@@ -78,16 +55,15 @@ def login():
     return render_template("auth/login.html", form=form, lang_form=LanguageForm())
 
 
-def login_throttled(exc):
-    """The 429 answer of the login form: how long to wait, and nothing about the account."""
-    limit = limiter.current_limit
-    seconds = max(1, (limit.reset_at - time.time()) if limit else 60)
-    minutes = max(1, math.ceil(seconds / 60))
-    form = LoginForm()
-    form.username.data = request.form.get("username", "")
-    form.next.data = request.form.get("next", "")
-    form.form_errors.append(_("Too many sign-in attempts. Try again in %(minutes)d minutes.", minutes=minutes))
-    return render_template("auth/login.html", form=form, lang_form=LanguageForm()), 429
+def _throttled(form: LoginForm, attempt: throttle.Attempt):
+    """How long to wait, and nothing about whether the account exists."""
+    form.password.data = ""
+    form.form_errors.append(
+        _("Too many sign-in attempts. Try again in %(minutes)d minutes.", minutes=attempt.retry_after_minutes)
+    )
+    response = make_response(render_template("auth/login.html", form=form, lang_form=LanguageForm()), 429)
+    response.headers["Retry-After"] = str(attempt.retry_after_seconds)
+    return response
 
 
 @bp.route("/logout", methods=["GET", "POST"])
