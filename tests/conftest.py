@@ -194,6 +194,67 @@ def create_user(app: Flask):
 
 
 @pytest.fixture
+def create_brand(app: Flask):
+    """Create (or find) a brand by name."""
+    from app.extensions import db
+    from app.products import services
+    from app.products.models import Brand
+
+    def factory(name: str = "SKF") -> Brand:
+        with app.app_context():
+            brand = db.session.scalar(sa.select(Brand).where(Brand.name_key == Brand.key_for(name)))
+            if brand is None:
+                brand = services.save_brand(None, name=name, name_zh="", note="")
+                db.session.commit()
+            db.session.refresh(brand)
+            db.session.expunge(brand)
+            return brand
+
+    return factory
+
+
+@pytest.fixture
+def create_product(app: Flask, create_brand):
+    """Create a product through the service (keys, full-text index and audit as in real use)."""
+    from decimal import Decimal
+
+    from app.extensions import db
+    from app.products import services
+    from app.products.models import Category
+
+    counter = iter(range(1, 1_000_000))
+
+    def factory(model: str | None = None, brand: str = "SKF", **fields):
+        brand_row = create_brand(brand)
+        with app.app_context():
+            category_id = fields.pop("category_id", None)
+            if category_id is None:
+                category = db.session.scalar(sa.select(Category).where(Category.code == "DGBB"))
+                if category is None:
+                    category = services.save_category(
+                        None, code="DGBB", name_zh="深沟球轴承", name_en="Deep groove ball bearings"
+                    )
+                category_id = category.id
+            data = services.ProductData(
+                brand_id=brand_row.id,
+                model=model or f"TEST-{next(counter)}",
+                name_zh=fields.pop("name_zh", "深沟球轴承"),
+                name_en=fields.pop("name_en", "Deep groove ball bearing"),
+                category_id=category_id,
+                list_price=fields.pop("list_price", Decimal("12.50")),
+                **fields,
+            )
+            product = services.create_product(data)
+            db.session.commit()
+            product = db.session.get(type(product), product.id)
+            _ = product.brand, product.category
+            db.session.expunge(product)
+            return product
+
+    return factory
+
+
+@pytest.fixture
 def login(app: Flask, create_user):
     """Create a user holding ``roles`` and return a client signed in as them."""
 

@@ -31,15 +31,24 @@ def _endpoints(app):
 
 
 @pytest.fixture
-def samples(app, create_user):
-    """Ids to fill URL arguments: an ordinary user and the sales role."""
+def samples(app, create_user, create_product):
+    """Values for URL arguments: one record of each kind."""
     from app.auth.models import Role
     from app.extensions import db
 
     target = create_user("matrix_target", ["sales"])
+    product = create_product()
     with app.app_context():
         role_id = db.session.scalar(sa.select(Role.id).where(Role.name == "finance"))
-    return {"user_id": target.id, "role_id": role_id, "handle": "0" * 16}
+    return {
+        "user_id": target.id,
+        "role_id": role_id,
+        "handle": "0" * 16,
+        "product_id": product.id,
+        "brand_id": product.brand_id,
+        "category_id": product.category_id,
+        "fmt": "csv",
+    }
 
 
 def _url(rule, samples) -> str:

@@ -8,6 +8,7 @@ service cannot forget to log. ``record()`` adds entries for events that are not 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,7 @@ class OperationLog(db.Model):
     __tablename__ = "operation_logs"
     __table_args__ = (
         sa.Index("ix_operation_logs_object", "object_type", "object_id"),
+        sa.Index("ix_operation_logs_parent", "parent_type", "parent_id"),
         sa.CheckConstraint(
             "action IN ('create', 'update', 'delete', 'restore', 'purge', 'event')", name="action_known"
         ),
@@ -49,6 +51,10 @@ class OperationLog(db.Model):
     object_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     object_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     object_label: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    # A line or contact is logged under its own type and id and under the record it belongs to,
+    # so that record's history shows it.
+    parent_type: Mapped[str | None] = mapped_column(sa.String(64))
+    parent_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     event: Mapped[str | None] = mapped_column(sa.String(64))
     changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     ip: Mapped[str | None] = mapped_column(sa.String(45))
@@ -66,9 +72,15 @@ class Audited:
     # field name -> translatable label shown in histories and conflict tables
     __audit_labels__: dict[str, object] = {}
     __audit_type_label__: object = ""
+    # field name -> permission a viewer needs to see its values in histories (e.g. costs)
+    __audit_permissions__: dict[str, str] = {}
 
     def audit_label(self) -> str:
         return str(getattr(self, "id", ""))
+
+    def audit_parent(self) -> tuple[str, int] | None:
+        """(type, id) of the record this one belongs to, if any."""
+        return None
 
 
 _audited_types: dict[str, type] = {}
@@ -172,8 +184,11 @@ def _write_operation_log(session: Session, flush_context) -> None:
     now = utcnow()
 
     def add(obj: Audited, action: str, changes: dict) -> None:
+        parent = obj.audit_parent()
         rows.append(
             {
+                "parent_type": parent[0] if parent else None,
+                "parent_id": parent[1] if parent else None,
                 "created_at": now,
                 "actor_id": actor,
                 "action": action,
@@ -204,6 +219,44 @@ def _write_operation_log(session: Session, flush_context) -> None:
             add(obj, AuditAction.PURGE, _column_changes(obj, mode="purge"))
     if rows:
         session.connection().execute(sa.insert(OperationLog.__table__), rows)
+
+
+def visible_changes(entry: OperationLog, can: Callable[[str], bool]) -> dict:
+    """The entry's changes without the fields the viewer may not see (costs without the permission)."""
+    model = audited_model(entry.object_type)
+    hidden = getattr(model, "__audit_permissions__", {}) if model else {}
+    return {k: v for k, v in entry.changes.items() if k not in hidden or can(hidden[k])}
+
+
+_users = sa.table("users", sa.column("id"), sa.column("display_name"), sa.column("username"))
+
+
+def actor_names(entries: list[OperationLog], *, with_username: bool = False) -> dict[int, str]:
+    """Display names of the people who made ``entries`` (with their usernames, for the full log)."""
+    ids = {e.actor_id for e in entries if e.actor_id}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(_users.c.id, _users.c.display_name, _users.c.username).where(_users.c.id.in_(ids))
+    ).all()
+    return {uid: f"{name} · {username}" if with_username else name for uid, name, username in rows}
+
+
+def history(object_type: str, object_id: int, limit: int = 50) -> list[OperationLog]:
+    """The latest entries about a record and the records that belong to it."""
+    return list(
+        db.session.scalars(
+            sa.select(OperationLog)
+            .where(
+                sa.or_(
+                    sa.and_(OperationLog.object_type == object_type, OperationLog.object_id == object_id),
+                    sa.and_(OperationLog.parent_type == object_type, OperationLog.parent_id == object_id),
+                )
+            )
+            .order_by(OperationLog.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def record(

@@ -56,6 +56,31 @@ def case_sensitive_string(length: int) -> sa.types.TypeEngine:
     return sa.String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
+def key_string(length: int) -> sa.types.TypeEngine:
+    """A search key compared byte by byte (C collation on PostgreSQL, binary on MariaDB), so range
+    scans over a prefix use the index and mean the same thing on every engine."""
+    return (
+        sa.String(length)
+        .with_variant(sa.String(length, collation="C"), "postgresql")
+        .with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
+    )
+
+
+def money_column() -> sa.Numeric:
+    """An amount: 14 digits, 2 decimals."""
+    return sa.Numeric(14, 2)
+
+
+def price_column() -> sa.Numeric:
+    """A unit price or cost: 14 digits, 4 decimals."""
+    return sa.Numeric(14, 4)
+
+
+def quantity_column() -> sa.Numeric:
+    """A quantity: 14 digits, 3 decimals (bearings come in pieces; other goods by weight)."""
+    return sa.Numeric(14, 3)
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

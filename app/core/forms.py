@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField
+import unicodedata
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, StringField
+from wtforms.validators import ValidationError
+
+from app.core.money import to_decimal
 
 
 class VersionField(HiddenField):
@@ -20,3 +27,43 @@ class VersionField(HiddenField):
 
     def _value(self):
         return "" if self.data is None else str(self.data)
+
+
+class DecimalTextField(StringField):
+    """A number typed the way people type it: "1,234.50", "１２３", " 12 " — kept as Decimal.
+
+    Empty input is None (use a validator to require it). Bad input is a translated field error and
+    the typed text stays in the box.
+    """
+
+    def __init__(self, label=None, validators=None, places: int | None = None, minimum: Decimal | None = None, **kw):
+        super().__init__(label, validators, **kw)
+        self.places = places
+        self.minimum = minimum
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        text = unicodedata.normalize("NFKC", self.raw or "").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = to_decimal(text)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a number, e.g. 1234.50.")) from None
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        if self.minimum is not None and self.data < self.minimum:
+            raise ValidationError(_l("Enter a number of at least %(min)s.", min=self.minimum))
+        if self.places is not None and self.data != round(self.data, self.places):
+            raise ValidationError(_l("Use at most %(n)d decimal places.", n=self.places))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data.normalize(), "f")

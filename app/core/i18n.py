@@ -74,6 +74,13 @@ def format_number(value: Decimal | int | float | None, digits: int | None = None
     return babel_format_decimal(value, format=pattern, locale=_babel_locale())
 
 
+def format_price(value: Decimal | int | None) -> str:
+    """A unit price: at least two decimals, up to four when they matter."""
+    if value is None:
+        return ""
+    return babel_format_decimal(value, format="#,##0.00##", locale=_babel_locale())
+
+
 def format_money(value: Decimal | int | None, currency: str = "CNY") -> str:
     if value is None:
         return ""
@@ -85,5 +92,6 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["price"] = format_price
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

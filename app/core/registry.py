@@ -139,3 +139,31 @@ def enrich_typeahead(entity: str, rows: list[dict], can: Checker) -> None:
     for enricher in _enrichers.get(entity, []):
         if all(can(p) for p in enricher.permissions):
             enricher.enrich(rows)
+
+
+@dataclass(frozen=True)
+class UsageCheck:
+    """Counts the records of a higher domain that use an object of ``entity``."""
+
+    key: str
+    label: Any
+    count: Callable[[Any], int]
+
+
+_usage_checks: dict[str, list[UsageCheck]] = {}
+
+
+def register_usage_check(entity: str, check: UsageCheck) -> None:
+    checks = _usage_checks.setdefault(entity, [])
+    checks[:] = [c for c in checks if c.key != check.key]
+    checks.append(check)
+
+
+def usages(entity: str, obj: Any) -> list[tuple[Any, int]]:
+    """What still uses ``obj``: (label, count) for every registered check that finds something."""
+    found = []
+    for check in _usage_checks.get(entity, []):
+        n = check.count(obj)
+        if n:
+            found.append((check.label, n))
+    return found

@@ -6,9 +6,10 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 ACTION_LABELS = {
     "create": _l("Created"),
@@ -54,7 +55,16 @@ def display_value(value: object) -> str:
     return str(value)
 
 
+def render_panel(panel, obj: object) -> Markup:
+    """A detail-page panel registered by another domain, or nothing when it has nothing to say."""
+    context = panel.context(obj)
+    if context is None:
+        return Markup("")
+    return Markup(render_template(panel.template, **context))
+
+
 def init_templating(app: Flask) -> None:
+    app.jinja_env.globals["render_panel"] = render_panel
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.filters["display_value"] = display_value
     app.jinja_env.globals["audit_action_label"] = lambda action: ACTION_LABELS.get(action, action)

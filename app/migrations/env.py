@@ -15,6 +15,14 @@ logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
 
+# Full-text search structures are written by hand in the migrations, per engine (FTS5 tables and
+# their triggers on SQLite, pg_trgm indexes on PostgreSQL); autogenerate must leave them alone.
+HAND_MADE_PREFIXES = ("fts_", "trgm_")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (name or "").startswith(HAND_MADE_PREFIXES)
+
 
 def run_migrations_offline() -> None:
     context.configure(
@@ -33,6 +41,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("include_object", include_object)
     bind = target_db.engine
     # Tests run the check on a connection that is already inside their transaction.
     connection_cm = nullcontext(bind) if isinstance(bind, Connection) else bind.connect()

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.access import public, require
 from app.auth.models import User
-from app.core.audit import AuditAction, OperationLog, audited_model, audited_models
+from app.core.audit import AuditAction, OperationLog, actor_names, audited_model, audited_models
 from app.core.listing import contains_pattern, page_args, paginate
 from app.core.registry import MenuItem, register_menu_item
 from app.extensions import db, redis_store
@@ -88,10 +88,7 @@ def audit_list():
     if until:
         query = query.where(OperationLog.created_at < until)
     page = paginate(query, *page_args(default_per_page=50))
-    actor_ids = {e.actor_id for e in page.items if e.actor_id}
-    actors = {}
-    if actor_ids:
-        actors = dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(actor_ids))).all())
+    actors = actor_names(page.items, with_username=True)
     # The known record types, not a DISTINCT over a log that grows without end.
     types = sorted(audited_models())
     return render_template(

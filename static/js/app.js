@@ -71,6 +71,33 @@
     });
   }
 
+  // Lists with a batch action: tick rows, see how many, act on them.
+  function setupBatchSelection() {
+    var bar = document.querySelector("[data-batch-bar]");
+    if (!bar) return;
+    var all = document.querySelector("[data-check-all]");
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("[data-row-check]"));
+    var count = bar.querySelector("[data-batch-count]");
+    var template = bar.dataset.countTemplate || "%(n)s";
+    function refresh() {
+      var n = boxes.filter(function (b) { return b.checked; }).length;
+      bar.hidden = n === 0;
+      count.textContent = template.replace("%(n)s", String(n));
+      if (all) {
+        all.checked = n === boxes.length && n > 0;
+        all.indeterminate = n > 0 && n < boxes.length;
+      }
+    }
+    if (all) {
+      all.addEventListener("change", function () {
+        boxes.forEach(function (b) { b.checked = all.checked; });
+        refresh();
+      });
+    }
+    boxes.forEach(function (b) { b.addEventListener("change", refresh); });
+    refresh();
+  }
+
   function setupSidebarToggle() {
     var button = document.querySelector("[data-toggle-sidebar]");
     var sidebar = document.getElementById("app-sidebar");
@@ -89,6 +116,7 @@
     setupConfirm();
     setupSubmitOnce();
     setupPermissionGrid();
+    setupBatchSelection();
     setupSidebarToggle();
     setupHistoryBack();
   });

@@ -10,7 +10,7 @@ from app.auth.access import can, permissions_from_db, permissions_of, require
 from app.auth.forms import ResetPasswordForm, UserForm, timezone_choices
 from app.auth.models import Role, User, user_roles
 from app.auth.views import bp
-from app.core.audit import OperationLog
+from app.core.audit import OperationLog, actor_names
 from app.core.errors import DomainError, StaleEditError
 from app.core.listing import contains_pattern, page_args, paginate
 from app.extensions import db
@@ -117,15 +117,8 @@ def user_detail(user_id: int):
         permissions=sorted(permissions_from_db(user.id)),
         history=history,
         user_sessions=user_sessions,
-        actors=_actor_names(history),
+        actors=actor_names(history),
     )
-
-
-def _actor_names(entries: list[OperationLog]) -> dict[int, str]:
-    ids = {e.actor_id for e in entries if e.actor_id}
-    if not ids:
-        return {}
-    return dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def _grantable_role_ids() -> set[int]:

@@ -1,0 +1,207 @@
+"""The list machinery every domain's list page and export is built from.
+
+A ``ListSpec`` says once what a list is: its scoped base query, its columns (label, value, SQL
+expression for sorting and exporting, format, the permission needed to see it), its filters and
+its search. The list page and the xlsx/csv exports read the same query-string arguments through
+the same spec, so an export always holds exactly what the page shows (filters, search, sort and
+scope), and a column hidden from a user (cost) is hidden in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+
+from app.core.listing import Page, page_args, paginate
+from app.extensions import db
+
+Checker = Callable[[str], bool]
+
+# How a value is shown and exported.
+TEXT, CODE, NUMBER, QUANTITY, MONEY, PRICE, DATE, DATETIME, BOOL, CHOICE = (
+    "text",
+    "code",
+    "number",
+    "quantity",
+    "money",
+    "price",
+    "date",
+    "datetime",
+    "bool",
+    "choice",
+)
+NUMERIC_KINDS = frozenset({NUMBER, QUANTITY, MONEY, PRICE})
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any
+    expr: Any = None  # SQL expression: sorting, exports (None: not sortable, taken from the row)
+    value: Callable[[Any], Any] | None = None  # value from an ORM row (default: attribute ``key``)
+    kind: str = TEXT
+    permission: str | None = None
+    sortable: bool = True
+    total: bool = False  # sum shown under the page
+    link: bool = False  # links to the row's detail page
+    in_list: bool = True
+    in_export: bool = True
+    choices: dict[str, Any] | None = None  # stored code -> label, for CHOICE columns
+
+    def get(self, row: Any) -> Any:
+        return self.value(row) if self.value else getattr(row, self.key)
+
+    def display(self, value: Any) -> Any:
+        if self.kind == CHOICE and self.choices is not None:
+            return self.choices.get(value, value)
+        return value
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+@dataclass(frozen=True)
+class Filter:
+    key: str
+    label: Any
+    apply: Callable[[sa.Select, str], sa.Select]
+    choices: Callable[[], list[tuple[str, Any]]] | None = None  # a select; None: a text box
+    permission: str | None = None
+    placeholder: Any = None
+    default: str = ""  # applied when the query string does not name the filter
+
+
+@dataclass
+class ListSpec:
+    name: str
+    base_query: Callable[[], sa.Select]
+    columns: list[Column]
+    id_column: Any
+    default_sort: str
+    filters: list[Filter] = field(default_factory=list)
+    search: Callable[[sa.Select, str], sa.Select] | None = None
+    search_placeholder: Any = None
+    row_url: Callable[[Any], str] | None = None
+    per_page: int = 20
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+
+@dataclass
+class ListState:
+    q: str
+    sort: str  # column key, "-" in front for descending
+    filters: dict[str, str]
+    page: int
+    per_page: int
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    @property
+    def active(self) -> bool:
+        """Whether the user narrowed the list (searched, or moved a filter off its default)."""
+        return bool(self.q or any(v != self.defaults.get(k, "") for k, v in self.filters.items()))
+
+
+@dataclass
+class ListResult:
+    spec: ListSpec
+    state: ListState
+    columns: list[Column]
+    filters: list[Filter]
+    page: Page
+    totals: dict[str, Decimal]
+
+    def sort_link_value(self, column: Column) -> str:
+        """The ``sort`` argument a click on this column's header asks for."""
+        if self.state.sort_key == column.key and not self.state.descending:
+            return "-" + column.key
+        return column.key
+
+
+def visible_columns(spec: ListSpec, can: Checker, *, export: bool = False) -> list[Column]:
+    return [
+        c
+        for c in spec.columns
+        if (c.in_export if export else c.in_list) and (c.permission is None or can(c.permission))
+    ]
+
+
+def read_state(spec: ListSpec, can: Checker, args=None) -> ListState:
+    args = request.args if args is None else args
+    columns = {c.key: c for c in visible_columns(spec, can) + visible_columns(spec, can, export=True)}
+    sort = args.get("sort", spec.default_sort)
+    key = sort.lstrip("-")
+    column = columns.get(key)
+    if column is None or not column.sortable or column.expr is None:
+        sort = spec.default_sort
+    filters, defaults = {}, {}
+    for f in spec.filters:
+        if f.permission is None or can(f.permission):
+            filters[f.key] = args.get(f.key, f.default).strip()
+            defaults[f.key] = f.default
+    page, per_page = page_args(spec.per_page) if args is request.args else (1, spec.per_page)
+    return ListState(
+        q=args.get("q", "").strip()[:100], sort=sort, filters=filters, page=page, per_page=per_page, defaults=defaults
+    )
+
+
+def build_query(spec: ListSpec, state: ListState, *, select: sa.Select | None = None) -> sa.Select:
+    """The filtered, searched and sorted query; ``select`` replaces the selected columns (exports)."""
+    query = spec.base_query()
+    if select is not None:
+        query = query.with_only_columns(*select, maintain_column_froms=True)
+    if state.q and spec.search is not None:
+        query = spec.search(query, state.q)
+    for f in spec.filters:
+        value = state.filters.get(f.key)
+        if value:
+            query = f.apply(query, value)
+    column = spec.column(state.sort_key)
+    order = column.expr if column is not None and column.expr is not None else spec.id_column
+    ordering = [order.desc() if state.descending else order.asc()]
+    if order is not spec.id_column:
+        # A tie-breaker keeps pages stable when many rows share the sorted value.
+        ordering.append(spec.id_column.desc() if state.descending else spec.id_column.asc())
+    return query.order_by(*ordering)
+
+
+def run(spec: ListSpec, can: Checker) -> ListResult:
+    """Run the list page for the current request."""
+    state = read_state(spec, can)
+    columns = visible_columns(spec, can)
+    page = paginate(build_query(spec, state), state.page, state.per_page)
+    totals: dict[str, Decimal] = {}
+    for column in columns:
+        if column.total:
+            totals[column.key] = sum((Decimal(column.get(row) or 0) for row in page.items), Decimal(0))
+    filters = [f for f in spec.filters if f.permission is None or can(f.permission)]
+    return ListResult(spec=spec, state=state, columns=columns, filters=filters, page=page, totals=totals)
+
+
+def export_rows(spec: ListSpec, can: Checker, batch: int = 2000) -> tuple[list[Column], Iterator[tuple]]:
+    """The exported columns and an iterator over every matching row (as tuples, in batches)."""
+    state = read_state(spec, can)
+    columns = [c for c in visible_columns(spec, can, export=True) if c.expr is not None]
+    query = build_query(spec, state, select=[c.expr for c in columns])
+
+    def rows() -> Iterator[tuple]:
+        result = db.session.execute(query.execution_options(yield_per=batch))
+        for row in result:
+            yield tuple(c.display(v) for c, v in zip(columns, row, strict=True))
+
+    return columns, rows()
