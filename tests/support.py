@@ -40,6 +40,8 @@ class Client(FlaskClient):
     def open(self, *args, **kwargs):
         if isinstance(kwargs.get("data"), list):
             kwargs["data"] = MultiDict(kwargs["data"])  # form fields as read by form_fields()
+        # Read streamed downloads to the end inside the request, as a browser would.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -59,6 +61,9 @@ class Client(FlaskClient):
         self, url: str, data: dict | None = None, *, once: str | None = None, token_from: str | None = None, **kwargs
     ):
         """POST ``data`` to ``url`` the way the page's form would (CSRF + one-time token)."""
+        if isinstance(data, list):  # repeated names (ids=1&ids=2) keep every value
+            payload = [*data, ("csrf_token", self.csrf_token(token_from or "/account/")), ("_once", once or new_once())]
+            return self.post(url, data=payload, **kwargs)
         payload = dict(data or {})
         payload.setdefault("csrf_token", self.csrf_token(token_from or "/account/"))
         payload.setdefault("_once", once or new_once())

@@ -35,11 +35,16 @@ def samples(app, create_user, create_product):
     """Values for URL arguments: one record of each kind."""
     from app.auth.models import Role
     from app.extensions import db
+    from app.inventory import services as inventory
 
     target = create_user("matrix_target", ["sales"])
     product = create_product()
     with app.app_context():
         role_id = db.session.scalar(sa.select(Role.id).where(Role.name == "finance"))
+        warehouse = inventory.create_warehouse(inventory.WarehouseData(code="MX1", name="Matrix"))
+        inventory.add_locations(warehouse, "M-01")
+        db.session.commit()
+        warehouse_id, location_id = warehouse.id, warehouse.locations[0].id
     return {
         "user_id": target.id,
         "role_id": role_id,
@@ -48,6 +53,8 @@ def samples(app, create_user, create_product):
         "brand_id": product.brand_id,
         "category_id": product.category_id,
         "fmt": "csv",
+        "warehouse_id": warehouse_id,
+        "location_id": location_id,
     }
 
 

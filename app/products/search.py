@@ -46,22 +46,44 @@ def name_contains(text: str) -> sa.ColumnElement[bool]:
     return Product.search_text.like(contains_pattern(text), escape="\\")
 
 
+def _is_model_word(word: str) -> bool:
+    key = model_key(word)
+    return bool(key) and key.isascii() and key.isalnum()
+
+
 def apply_search(query: sa.Select, q: str) -> sa.Select:
-    """Narrow ``query`` to the products matching the typed text."""
+    """Narrow ``query`` to the products matching the typed text.
+
+    Latin letters and digits typed in pieces form one model: "NU 2208 ECP" and "6204 2rs" are
+    NU2208ECP and 6204-2RS. The model runs from the first piece to the last piece with a digit,
+    plus short trailing pieces (suffixes such as "2rs", "ecp", "c3"); other words are looked for
+    in the names (or, for letters only, also as the start of a model: "ucp", "nu").
+    """
     words = normalize(q).split()
-    conditions: list[sa.ColumnElement[bool]] = []
     brand_ids: list[int] = []
+    rest: list[str] = []
     for word in words:
-        ids = _brand_ids(word)
-        if ids and not any(ch.isdigit() for ch in word):
+        ids = _brand_ids(word) if not any(ch.isdigit() for ch in word) else []
+        if ids:
             brand_ids.extend(ids)
+        else:
+            rest.append(word)
+    conditions: list[sa.ColumnElement[bool]] = []
+    model_words = [w for w in rest if _is_model_word(w)]
+    with_digits = [i for i, w in enumerate(model_words) if any(ch.isdigit() for ch in w)]
+    used: set[str] = set()
+    if with_digits:
+        end = with_digits[-1] + 1
+        while end < len(model_words) and len(model_key(model_words[end])) <= 4:
+            end += 1
+        joined = model_words[:end]
+        conditions.append(model_prefix("".join(model_key(w) for w in joined)))
+        used.update(joined)
+    for word in rest:
+        if word in used:
             continue
-        key = model_key(word)
-        if any(ch.isdigit() for ch in word) and key:
-            conditions.append(model_prefix(key))
-        elif key and key.isascii() and key.isalnum():
-            # Letters only ("ucp", "nu"): a model prefix or a word in the names.
-            conditions.append(sa.or_(model_prefix(key), name_contains(word)))
+        if _is_model_word(word):
+            conditions.append(sa.or_(model_prefix(model_key(word)), name_contains(word)))
         else:
             conditions.append(name_contains(word))
     if brand_ids:
