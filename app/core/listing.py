@@ -65,9 +65,15 @@ def page_args(default_per_page: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-def paginate(query: sa.Select, page: int, per_page: int, count_cap: int = COUNT_CAP) -> Page:
-    """Run ``query`` for one page; count at most ``count_cap`` rows so deep tables stay fast."""
-    capped = sa.select(sa.func.count()).select_from(query.order_by(None).limit(count_cap + 1).subquery())
+def paginate(
+    query: sa.Select, page: int, per_page: int, count_cap: int = COUNT_CAP, count_query: sa.Select | None = None
+) -> Page:
+    """Run ``query`` for one page; count at most ``count_cap`` rows so deep tables stay fast.
+
+    ``count_query`` (the same rows, selecting only their ids) keeps the count from reading whole rows.
+    """
+    counted = (count_query if count_query is not None else query).order_by(None).limit(count_cap + 1)
+    capped = sa.select(sa.func.count()).select_from(counted.subquery())
     total = db.session.scalar(capped) or 0
     total_capped = total > count_cap
     total = min(total, count_cap)
