@@ -34,8 +34,11 @@ def _endpoints(app):
 def samples(app, create_user, create_product):
     """Values for URL arguments: one record of each kind."""
     from app.auth.models import Role
+    from app.core.contacts import ContactData
+    from app.customers import services as customers
     from app.extensions import db
     from app.inventory import services as inventory
+    from app.suppliers import services as suppliers
 
     target = create_user("matrix_target", ["sales"])
     product = create_product()
@@ -45,6 +48,17 @@ def samples(app, create_user, create_product):
         inventory.add_locations(warehouse, "M-01")
         db.session.commit()
         warehouse_id, location_id = warehouse.id, warehouse.locations[0].id
+        # Owned by nobody: a salesperson gets 404 for it (own scope), which the matrix accepts.
+        customer = customers.create_customer(
+            customers.CustomerData(name="Matrix Customer", contacts=[ContactData(name="王伟")]),
+            actor_id=None,
+            may_assign_owner=True,
+        )
+        supplier = suppliers.create_supplier(
+            suppliers.SupplierData(name="Matrix Supplier", contacts=[ContactData(name="李娜")])
+        )
+        db.session.commit()
+        customer_id, supplier_id = customer.id, supplier.id
     return {
         "user_id": target.id,
         "role_id": role_id,
@@ -53,8 +67,11 @@ def samples(app, create_user, create_product):
         "brand_id": product.brand_id,
         "category_id": product.category_id,
         "fmt": "csv",
+        "token": "t" * 24,  # an import preview that does not exist
         "warehouse_id": warehouse_id,
         "location_id": location_id,
+        "customer_id": customer_id,
+        "supplier_id": supplier_id,
     }
 
 

@@ -142,7 +142,8 @@ def _column_changes(obj: Audited, *, mode: str) -> dict[str, list[Any]]:
             continue
         if mode == "create":
             value = getattr(obj, key)
-            if value is not None:
+            # Fields left empty say nothing in a history.
+            if value is not None and value != "":
                 changes[key] = [None, _value(obj, key, value)]
         elif mode == "purge":
             value = state.dict.get(key)

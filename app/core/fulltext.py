@@ -7,6 +7,11 @@ search scans, correctly). Names start with ``fts_`` / ``trgm_``, which autogener
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from app.core.listing import contains_pattern
+from app.extensions import db
+
 
 def create(op, table: str, column: str) -> None:
     dialect = op.get_bind().dialect.name
@@ -44,3 +49,22 @@ def drop(op, table: str, column: str) -> None:
         op.execute(f"DROP TABLE IF EXISTS {fts}")
     elif dialect == "postgresql":
         op.execute(f"DROP INDEX IF EXISTS trgm_{table}_{column}")
+
+
+def contains(column: sa.Column, id_column: sa.Column, text: str) -> sa.ColumnElement[bool]:
+    """Rows whose ``column`` contains ``text`` (normalised like the column), through the full-text
+    index the migration made for it where the engine has one.
+
+    FTS5 trigrams need three characters; shorter words, and other engines, use LIKE (which
+    pg_trgm's index serves on PostgreSQL and which scans, correctly, on MariaDB).
+    """
+    if db.session.get_bind().dialect.name == "sqlite" and len(text) >= 3:
+        fts = f"fts_{column.table.name}"
+        phrase = '"' + text.replace('"', '""') + '"'
+        matches = (
+            sa.select(sa.column("rowid"))
+            .select_from(sa.table(fts))
+            .where(sa.text(f"{fts} MATCH :phrase").bindparams(sa.bindparam("phrase", phrase, unique=True)))
+        )
+        return id_column.in_(matches)
+    return column.like(contains_pattern(text), escape="\\")

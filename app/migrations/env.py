@@ -16,8 +16,9 @@ logger = logging.getLogger("alembic.env")
 target_db = current_app.extensions["migrate"].db
 
 # Full-text search structures are written by hand in the migrations, per engine (FTS5 tables and
-# their triggers on SQLite, pg_trgm indexes on PostgreSQL); autogenerate must leave them alone.
-HAND_MADE_PREFIXES = ("fts_", "trgm_")
+# their triggers on SQLite, pg_trgm indexes on PostgreSQL), and so are the "one flagged row per
+# group" indexes of core/partial_unique.py; autogenerate must leave them alone.
+HAND_MADE_PREFIXES = ("fts_", "trgm_", "one_")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
