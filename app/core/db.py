@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -200,6 +202,83 @@ def _drop_after_commit(session: Session, previous_transaction) -> None:
         session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
+# --- writing transactions ------------------------------------------------------------------
+
+SQLITE_BEGIN = "erp_sqlite_begin"
+_WROTE = "erp_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_flush(session: Session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_dml(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def begin_write(session: Session) -> None:
+    """Make sure the session holds the database's write lock before a posting reads stock.
+
+    PostgreSQL and MariaDB lock rows with SELECT … FOR UPDATE, so nothing is needed there. SQLite
+    has one writer at a time, and a transaction that has only read cannot safely become a writer
+    once another one committed; so a posting on SQLite starts its transaction with BEGIN
+    IMMEDIATE (waiting up to the busy timeout for the lock). A transaction that has only read is
+    ended first — there is nothing in it to keep — and the ORM reloads what it had loaded.
+    """
+    if isinstance(session, sa.orm.scoped_session):
+        session = session()
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or isinstance(bind, sa.engine.Connection):
+        return  # (tests run inside one connection that already holds the lock)
+    if session.in_transaction():
+        if session.info.get(_WROTE):
+            return  # it has written, so it holds the write lock already
+        session.commit()
+    session.connection(execution_options={SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+
+
+RETRYABLE_CODES = {"40P01", "40001", 1213, 1205}  # PostgreSQL deadlock / serialisation; MariaDB deadlock / lock wait
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for a deadlock or serialisation failure, which repeating the transaction resolves."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    code = getattr(orig, "sqlstate", None)
+    if code is None and getattr(orig, "args", None):
+        code = orig.args[0]
+    return code in RETRYABLE_CODES
+
+
+def run_with_retry(session: Session, work: Callable[[], object], attempts: int = 4) -> object:
+    """Run ``work`` and commit; on a deadlock or serialisation failure roll back and run it again.
+
+    ``work`` must load what it needs itself, so that a repeat starts from the committed state.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except sa.exc.DBAPIError as exc:
+            session.rollback()
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            logging.getLogger(__name__).warning("retrying after %s (attempt %d)", type(exc.orig).__name__, attempt)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
 # --- engine setup -------------------------------------------------------------------------
 
 
@@ -222,5 +301,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn) -> None:
-        mode = conn.info.pop("sqlite_begin", "BEGIN")
-        conn.exec_driver_sql(mode)
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))

@@ -1,4 +1,4 @@
-"""Warehouses and their locations (racks, bins)."""
+"""Warehouses and their locations (racks, bins), and which users work in which warehouse."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from app.core.audit import Audited
 from app.core.db import AuthorMixin, SoftDeleteMixin, TimestampMixin, VersionMixin, key_string
 from app.extensions import db
+
+# Separate warehouses (独立仓库): a user listed here works only in these warehouses; a user with
+# no row here works in all of them.
+user_warehouses = sa.Table(
+    "user_warehouses",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("warehouse_id", sa.ForeignKey("warehouses.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Warehouse(Audited, TimestampMixin, AuthorMixin, SoftDeleteMixin, VersionMixin, db.Model):
