@@ -1,9 +1,10 @@
-"""Warehouse and location pages."""
+"""Inventory pages: warehouses and locations here; stock figures in ``stock_views``, stock documents
+in ``document_views`` — all on one blueprint."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
@@ -16,11 +17,10 @@ from app.core.errors import DomainError, StaleEditError
 from app.core.registry import MenuItem, register_menu_item
 from app.extensions import db
 from app.inventory import services
+from app.inventory.blueprint import bp
 from app.inventory.forms import LocationForm, LocationsForm, WarehouseForm
 from app.inventory.lists import LOCATION_LIST, WAREHOUSE_LIST
 from app.inventory.models import Location, Warehouse
-
-bp = Blueprint("inventory", __name__)
 
 _VIEW = ("warehouses.view",)
 register_menu_item(MenuItem("inventory", "inventory.warehouse_list", _l("Warehouses"), "buildings", _VIEW, order=50))
@@ -262,3 +262,7 @@ def location_restore(location_id: int):
         db.session.commit()
         flash(_("Location %(code)s restored.", code=location.code), "success")
     return redirect(url_for("inventory.warehouse_detail", warehouse_id=location.warehouse_id) + "#locations")
+
+
+# The other pages of the blueprint.
+from app.inventory import document_views, stock_views  # noqa: E402, F401
