@@ -345,3 +345,7 @@ def category_delete(category_id: int):
         db.session.commit()
         flash(_("Category %(code)s deleted.", code=category.code), "success")
     return redirect(url_for("products.category_list"))
+
+
+# The import pages register themselves on ``bp``.
+from app.products import imports as _imports  # noqa: E402, F401

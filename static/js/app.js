@@ -2,7 +2,8 @@
 (function () {
   "use strict";
 
-  // Forms marked data-confirm ask in a dialog before they are sent.
+  // Forms marked data-confirm, and submit buttons marked data-confirm, ask in a dialog before
+  // the form is sent.
   function setupConfirm() {
     var modalEl = document.getElementById("confirm-modal");
     if (!modalEl || !window.bootstrap) return;
@@ -10,19 +11,22 @@
     var pending = null;
     document.addEventListener("submit", function (event) {
       var form = event.target;
-      if (!form.matches("form[data-confirm]") || form.dataset.confirmed === "1") return;
+      var submitter = event.submitter || null;
+      var message = form.dataset.confirm || (submitter && submitter.dataset.confirm);
+      if (!message || form.dataset.confirmed === "1") return;
       event.preventDefault();
-      pending = form;
-      modalEl.querySelector("[data-confirm-text]").textContent = form.dataset.confirm;
+      pending = { form: form, submitter: submitter };
+      modalEl.querySelector("[data-confirm-text]").textContent = message;
       modal.show();
     }, true);
     modalEl.querySelector("[data-confirm-ok]").addEventListener("click", function () {
       if (!pending) return;
-      var form = pending;
+      var form = pending.form;
+      var submitter = pending.submitter;
       pending = null;
       form.dataset.confirmed = "1";
       modal.hide();
-      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+      if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
     });
     modalEl.addEventListener("shown.bs.modal", function () {
       modalEl.querySelector("[data-confirm-ok]").focus();
@@ -112,6 +116,29 @@
     });
   }
 
+  // A file input with data-max-bytes refuses a file over the limit before it is uploaded (the
+  // server refuses it too, but only after the browser has sent it all).
+  function setupFileLimits() {
+    function tooLarge(input) {
+      var file = input.files && input.files[0];
+      return !!file && file.size > parseInt(input.dataset.maxBytes, 10);
+    }
+    document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+      input.addEventListener("change", function () {
+        input.setCustomValidity(tooLarge(input) ? input.dataset.tooLarge || "" : "");
+        input.reportValidity();
+      });
+    });
+    document.addEventListener("submit", function (event) {
+      event.target.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+        if (tooLarge(input)) {
+          event.preventDefault();
+          input.reportValidity();
+        }
+      });
+    }, true);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupConfirm();
     setupSubmitOnce();
@@ -119,5 +146,6 @@
     setupBatchSelection();
     setupSidebarToggle();
     setupHistoryBack();
+    setupFileLimits();
   });
 })();
