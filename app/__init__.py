@@ -151,7 +151,7 @@ def _register_domains(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from app.auth.access import can
     from app.auth.forms import LanguageForm
-    from app.core.audit import audited_model, visible_changes
+    from app.core.audit import audited_model, display_change, visible_changes
     from app.core.listing import url_with
     from app.core.registry import menu_for
     from app.core.templating import init_templating
@@ -160,6 +160,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["menu"] = lambda: menu_for(can)
     app.jinja_env.globals["visible_changes"] = lambda entry: visible_changes(entry, can)
     app.jinja_env.globals["audited_model"] = audited_model
+    app.jinja_env.globals["audit_display"] = display_change
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["LanguageForm"] = LanguageForm
     app.jinja_env.add_extension("jinja2.ext.do")

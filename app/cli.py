@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-admin, translate."""
+"""Flask commands: seed-demo, create-admin, translate, stock."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from app import BASE_DIR, DOMAINS
 from app.core.errors import DomainError
 from app.extensions import db
+from app.inventory.cli import stock
 
 TRANSLATIONS = BASE_DIR / "translations"
 POT = TRANSLATIONS / "messages.pot"
@@ -24,6 +25,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
     app.cli.add_command(translate)
+    app.cli.add_command(stock)
 
 
 def run_demo_seed(echo=click.echo) -> None:

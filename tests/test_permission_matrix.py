@@ -6,6 +6,7 @@ the login page, and nothing may answer 500. New endpoints are covered automatica
 declares no access rule fails here.
 """
 
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -37,7 +38,9 @@ def samples(app, create_user, create_product):
     from app.core.contacts import ContactData
     from app.customers import services as customers
     from app.extensions import db
+    from app.inventory import documents
     from app.inventory import services as inventory
+    from app.inventory.models import DocType
     from app.suppliers import services as suppliers
 
     target = create_user("matrix_target", ["sales"])
@@ -59,6 +62,14 @@ def samples(app, create_user, create_product):
         )
         db.session.commit()
         customer_id, supplier_id = customer.id, supplier.id
+        # A draft adjustment: the roles that may adjust may post it, delete it, edit it.
+        document = documents.create_document(
+            DocType.ADJUSTMENT,
+            documents.HeaderData(warehouse_id, reason_code="found"),
+            [documents.LineData(product.id, location_id, Decimal(1))],
+        )
+        db.session.commit()
+        document_id = document.id
     return {
         "user_id": target.id,
         "role_id": role_id,
@@ -72,7 +83,21 @@ def samples(app, create_user, create_product):
         "location_id": location_id,
         "customer_id": customer_id,
         "supplier_id": supplier_id,
+        "notification_id": _notification_for(app, target.id),
+        "document_id": document_id,
     }
+
+
+def _notification_for(app, user_id: int) -> int:
+    """Someone else's notification: every signed-in role gets 404 for it (only one's own is there)."""
+    from app.extensions import db
+    from app.notifications import services as notifications
+    from app.notifications.models import Notification
+
+    with app.app_context():
+        notifications.notify([user_id], "test", "Matrix")
+        db.session.commit()
+        return db.session.scalar(sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id))
 
 
 def _url(rule, samples) -> str:

@@ -8,6 +8,7 @@ service cannot forget to log. ``record()`` adds entries for events that are not 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,6 +75,11 @@ class Audited:
     __audit_type_label__: object = ""
     # field name -> permission a viewer needs to see its values in histories (e.g. costs)
     __audit_permissions__: dict[str, str] = {}
+    # field holding another record's id -> how to name that record (``refs_by``); the log keeps
+    # the name ("SKF 6204-2RS", "A-01"), which stays readable after the record is gone
+    __audit_refs__: dict[str, Callable[[sa.Connection, set[int]], dict[int, str]]] = {}
+    # field holding a code -> {code: label}: histories show the label in the viewer's language
+    __audit_choices__: dict[str, dict[str, object]] = {}
 
     def audit_label(self) -> str:
         return str(getattr(self, "id", ""))
@@ -219,7 +225,55 @@ def _write_operation_log(session: Session, flush_context) -> None:
         if isinstance(obj, Audited):
             add(obj, AuditAction.PURGE, _column_changes(obj, mode="purge"))
     if rows:
+        _name_references(session.connection(), rows)
         session.connection().execute(sa.insert(OperationLog.__table__), rows)
+
+
+def refs_by(table: str, column: str) -> Callable[[sa.Connection, set[int]], dict[int, str]]:
+    """Name referenced records by one column of their table (``refs_by("warehouses", "code")``)."""
+    t = sa.table(table, sa.column("id"), sa.column(column))
+
+    def names(connection: sa.Connection, ids: set[int]) -> dict[int, str]:
+        return dict(connection.execute(sa.select(t.c.id, t.c[column]).where(t.c.id.in_(ids))).all())
+
+    return names
+
+
+def _name_references(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Replace referenced ids by the records' names, one query per kind of reference."""
+    wanted: dict[Callable, set[int]] = {}
+    places: list[tuple[dict, str, Callable]] = []
+    for row in rows:
+        model = audited_model(row["object_type"])
+        refs = getattr(model, "__audit_refs__", None) if model else None
+        if not refs:
+            continue
+        for key, namer in refs.items():
+            pair = row["changes"].get(key)
+            if pair is None:
+                continue
+            wanted.setdefault(namer, set()).update(v for v in pair if isinstance(v, int))
+            places.append((row, key, namer))
+    names = {namer: namer(connection, ids) if ids else {} for namer, ids in wanted.items()}
+    for row, key, namer in places:
+        row["changes"][key] = [names[namer].get(v, v) if isinstance(v, int) else v for v in row["changes"][key]]
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d)?$")
+
+
+def display_change(entry: OperationLog, name: str, value: Any) -> Any:
+    """A logged value as the viewer should read it: coded values by their label, times in the
+    viewer's time zone."""
+    model = audited_model(entry.object_type)
+    choices = getattr(model, "__audit_choices__", {}).get(name) if model else None
+    if choices is not None and isinstance(value, str) and value in choices:
+        return choices[value]
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        from app.core.i18n import format_dt
+
+        return format_dt(datetime.fromisoformat(value))
+    return value
 
 
 def visible_changes(entry: OperationLog, can: Callable[[str], bool]) -> dict:

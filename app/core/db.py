@@ -244,6 +244,9 @@ def begin_write(session: Session) -> None:
             return  # it has written, so it holds the write lock already
         session.commit()
     session.connection(execution_options={SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+    # It holds the write lock now: a nested call (a document locked, then its moves posted) must
+    # not end this transaction and lose the lock in between.
+    session.info[_WROTE] = True
 
 
 RETRYABLE_CODES = {"40P01", "40001", 1213, 1205}  # PostgreSQL deadlock / serialisation; MariaDB deadlock / lock wait

@@ -79,7 +79,9 @@ def paginate(
     total = min(total, count_cap)
     if not total_capped:
         page = min(page, max(1, math.ceil(total / per_page)))
-    rows = list(db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).unique())
+    result = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page))
+    # One entity (or column) per row: the objects themselves; several: Row objects (r.name).
+    rows = list((result.scalars() if len(query.column_descriptions) == 1 else result).unique())
     return Page(
         items=rows[:per_page],
         page=page,

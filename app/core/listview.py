@@ -78,6 +78,7 @@ class Filter:
     permission: str | None = None
     placeholder: Any = None
     default: str = ""  # applied when the query string does not name the filter
+    input_type: str = "text"  # a text box's type; "date" shows a date picker labelled with ``label``
 
 
 @dataclass
@@ -131,7 +132,12 @@ class ListResult:
 
     @property
     def rows(self) -> list[RenderedRow]:
-        return render_rows(self)
+        try:
+            return render_rows(self)
+        except AttributeError as exc:
+            # Jinja reads an AttributeError from a property as "undefined" and would show an
+            # empty table; a column reading a missing attribute is a bug, so say so.
+            raise RuntimeError(f"list {self.spec.name}: {exc}") from exc
 
     def sort_link_value(self, column: Column) -> str:
         """The ``sort`` argument a click on this column's header asks for."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def display_value(value: object) -> str:
     return str(value)
 
 
+def plain_number(value: object) -> str:
+    """A number as typed into a form: "7", "2.5" — no grouping, no trailing zeros."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "") else text
+    return str(value)
+
+
 def render_panel(panel, obj: object) -> Markup:
     """A detail-page panel registered by another domain, or nothing when it has nothing to say."""
     context = panel.context(obj)
@@ -67,5 +78,6 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["render_panel"] = render_panel
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.filters["display_value"] = display_value
+    app.jinja_env.filters["plain_number"] = plain_number
     app.jinja_env.globals["audit_action_label"] = lambda action: ACTION_LABELS.get(action, action)
     app.jinja_env.globals["audit_event_label"] = lambda name: _event_labels.get(name, name)

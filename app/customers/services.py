@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
@@ -83,9 +83,9 @@ def _clean(data: CustomerData) -> None:
     data.contacts = clean_contacts(data.contacts)
 
 
-def _validate(data: CustomerData, customer: Customer | None) -> None:
-    key = name_key(data.name)
-    if not key:
+def _check_fields(data: CustomerData) -> None:
+    """The rules a customer's own values obey, whatever else is stored."""
+    if not name_key(data.name):
         raise DomainError(_("Enter the customer's name."))
     if data.code and not CODE_SHAPE.fullmatch(data.code):
         raise DomainError(
@@ -99,17 +99,25 @@ def _validate(data: CustomerData, customer: Customer | None) -> None:
         raise DomainError(_("Numbers here cannot be negative."))
     if data.payment_terms_days > MAX_TERMS_DAYS or data.credit_limit >= MAX_MONEY:
         raise DomainError(_("A number here is too large."))
-    clash = db.session.scalar(sa.select(Customer).where(Customer.name_key == key))
-    if clash is not None and clash is not customer:
-        if clash.deleted_at is not None:
-            raise DomainError(
-                _(
-                    "A deleted customer is named %(name)s. Ask someone who may see it to restore it "
-                    "instead of creating it again.",
-                    name=clash.name,
-                )
+
+
+def _name_clash(name: str, deleted: bool) -> DomainError:
+    if deleted:
+        return DomainError(
+            _(
+                "A deleted customer is named %(name)s. Ask someone who may see it to restore it "
+                "instead of creating it again.",
+                name=name,
             )
-        raise DomainError(_("A customer named %(name)s already exists.", name=clash.name))
+        )
+    return DomainError(_("A customer named %(name)s already exists.", name=name))
+
+
+def _validate(data: CustomerData, customer: Customer | None) -> None:
+    _check_fields(data)
+    clash = db.session.scalar(sa.select(Customer).where(Customer.name_key == name_key(data.name)))
+    if clash is not None and clash is not customer:
+        raise _name_clash(clash.name, clash.deleted_at is not None)
     if data.code:
         taken = db.session.scalar(sa.select(Customer.id).where(Customer.code == data.code))
         if taken is not None and (customer is None or taken != customer.id):
@@ -233,6 +241,153 @@ def update_customer(
     _save(customer)
     _log_owner(customer, owner_change)
     return customer
+
+
+@dataclass
+class CustomerChange:
+    """One customer to create (``customer`` is None) or to change, for ``save_customers``."""
+
+    data: CustomerData
+    customer: Customer | None = None
+    expected_version: int | None = None
+
+
+@dataclass
+class BulkResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+SAVE_BATCH = 500  # customers per flush, and values per IN (...) when checking
+
+
+def _batches(values: list, size: int = SAVE_BATCH) -> Iterable[list]:
+    return (values[i : i + size] for i in range(0, len(values), size))
+
+
+def _check_many(changes: Sequence[CustomerChange], owner_ids: set[int]) -> list[User]:
+    """What _validate and _check_owner check one by one, with a few queries for the whole batch; return the owners."""
+    names: dict[str, CustomerChange] = {}
+    codes: dict[str, CustomerChange] = {}
+    for change in changes:
+        _check_fields(change.data)
+        key = name_key(change.data.name)
+        if key in names:
+            raise DomainError(_("The customer %(name)s is listed twice.", name=change.data.name))
+        names[key] = change
+        code = change.data.code
+        if code:
+            if code in codes:
+                raise DomainError(_("The code %(code)s is listed twice.", code=code))
+            codes[code] = change
+    for keys in _batches(sorted(names)):
+        query = sa.select(Customer.id, Customer.name, Customer.name_key, Customer.deleted_at)
+        for row in db.session.execute(query.where(Customer.name_key.in_(keys))):
+            customer = names[row.name_key].customer
+            if customer is None or customer.id != row.id:
+                raise _name_clash(row.name, row.deleted_at is not None)
+    for batch in _batches(sorted(codes)):
+        for row in db.session.execute(sa.select(Customer.id, Customer.code).where(Customer.code.in_(batch))):
+            customer = codes[row.code].customer
+            if customer is None or customer.id != row.id:
+                raise DomainError(_("The code %(code)s is already taken.", code=row.code))
+    owners: list[User] = []
+    for batch in _batches(sorted(owner_ids)):
+        owners += db.session.scalars(sa.select(User).where(User.id.in_(batch)))
+    if owner_ids - {u.id for u in owners if u.is_active}:
+        raise DomainError(_("The chosen owner is not an active user. Reload the page."))
+    return owners
+
+
+def _numbers(changes: Sequence[CustomerChange]) -> Iterable[str]:
+    """Codes for the new customers without one: after the highest in use and the highest this batch types."""
+    first = next_code(Customer.code, CODE_PREFIX)
+    width = len(first) - len(CODE_PREFIX)
+    shape = re.compile(rf"{re.escape(CODE_PREFIX)}\d{{{width}}}")
+    typed = [int(c.data.code[len(CODE_PREFIX) :]) for c in changes if shape.fullmatch(c.data.code)]
+    number = max([int(first[len(CODE_PREFIX) :]), *(n + 1 for n in typed)])
+    while True:
+        yield f"{CODE_PREFIX}{number:0{width}d}"
+        number += 1
+
+
+def _flush_many() -> None:
+    try:
+        db.session.flush()
+    except sa.orm.exc.StaleDataError:
+        raise StaleEditError(
+            _("Someone else saved this record at the same moment. Reload it, then make your change again."),
+            changed_by=None,
+            changed_at=None,
+        ) from None
+    except sa.exc.IntegrityError:
+        # Someone saved one of these names or codes between the check and the write.
+        raise DomainError(
+            _("A customer with this name or code was saved meanwhile. Check the list, then try again.")
+        ) from None
+
+
+def save_customers(changes: Sequence[CustomerChange], *, actor_id: int | None, may_assign_owner: bool) -> BulkResult:
+    """Create and change many customers in one transaction, under the rules of create_customer and update_customer.
+
+    Everything is checked before anything is written, with a few queries for the whole batch
+    instead of several per customer; customers are then flushed in batches, so the operation log
+    holds exactly what single edits would write. A change that alters nothing is counted as unchanged.
+    """
+    owner_ids: set[int] = set()
+    for change in changes:
+        _clean(change.data)
+        customer = change.customer
+        if customer is None:
+            owner_id = change.data.owner_id if may_assign_owner else actor_id
+        else:
+            if change.expected_version not in (None, customer.version_id):
+                fields = customer_fields(change.data, with_owner=may_assign_owner)
+                check_version(customer, change.expected_version, fields)
+            owner_id = change.data.owner_id if may_assign_owner and change.data.owner_id != customer.owner_id else None
+        if owner_id is not None:
+            owner_ids.add(owner_id)
+    # Held while saving: _set_owner then finds the owners in the session instead of querying one by one.
+    _owners = _check_many(changes, owner_ids)
+    numbers = iter(_numbers(changes)) if any(c.customer is None and not c.data.code for c in changes) else iter(())
+    result = BulkResult()
+    versions: list[tuple[Customer, int]] = []
+    owner_changes: list[tuple[Customer, list[str | None]]] = []
+    pending = 0
+    for change in changes:
+        data, customer = change.data, change.customer
+        if customer is None:
+            customer = Customer(code=data.code or next(numbers))
+            _apply(customer, data)
+            owner_change = _set_owner(customer, data.owner_id if may_assign_owner else actor_id)
+            sync_contacts(customer.contacts, data.contacts, CustomerContact)
+            customer.refresh_keys()
+            db.session.add(customer)
+            result.created += 1
+        else:
+            versions.append((customer, customer.version_id))
+            contacts_changed = sync_contacts(customer.contacts, data.contacts, CustomerContact)
+            if data.code:
+                customer.code = data.code
+            _apply(customer, data)
+            owner_change = _set_owner(customer, data.owner_id) if may_assign_owner else None
+            customer.refresh_keys()
+            if contacts_changed:
+                customer.updated_at = utcnow()
+        if owner_change is not None:
+            owner_changes.append((customer, owner_change))
+        pending += 1
+        if pending >= SAVE_BATCH:
+            _flush_many()
+            pending = 0
+    _flush_many()
+    for customer, owner_change in owner_changes:
+        _log_owner(customer, owner_change)
+    result.updated = sum(1 for customer, version in versions if customer.version_id != version)
+    result.unchanged = len(versions) - result.updated
+    log.info("customers saved in bulk: %d created, %d updated", result.created, result.updated)
+    return result
 
 
 def delete_customer(customer: Customer) -> None:

@@ -263,3 +263,7 @@ def customer_typeahead():
         )
     registry.enrich_typeahead("customer", rows, can)
     return jsonify({"results": rows})
+
+
+# The import pages register themselves on ``bp``.
+from app.customers import imports as _imports  # noqa: E402, F401

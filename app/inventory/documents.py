@@ -4,15 +4,18 @@ commits (posting views commit through ``run_with_retry``)."""
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from app.core.db import current_actor_id, utcnow
+from app.core.db import begin_write, current_actor_id, utcnow
 from app.core.errors import DomainError
 from app.core.locking import check_version
+from app.core.money import to_decimal
 from app.core.numbers import next_number
 from app.extensions import db
 from app.inventory import posting, scope
@@ -122,8 +125,8 @@ def _validate_lines(doc_type: DocType, header: HeaderData, lines: list[LineData]
                 raise LineError(i, "to_location_id", _("choose a location of the receiving warehouse."))
             if line.to_location_id == line.location_id:
                 raise LineError(i, "to_location_id", _("the stock is already there."))
-        if doc_type == DocType.OPENING and (line.unit_cost is None or line.unit_cost < 0):
-            raise LineError(i, "unit_cost", _("enter the unit cost (zero or more)."))
+        if doc_type == DocType.OPENING and line.unit_cost is not None and line.unit_cost < 0:
+            raise LineError(i, "unit_cost", _("a unit cost cannot be negative."))
         if doc_type == DocType.COUNT and line.counted_qty is not None and line.counted_qty < 0:
             raise LineError(i, "counted_qty", _("a counted quantity cannot be negative."))
     return lines
@@ -254,15 +257,43 @@ def _move_lines(document: StockDocument) -> list[posting.MoveLine]:
     return moves  # fmt: skip
 
 
-def post_document(document: StockDocument) -> list[int]:
-    """Post a draft: its stock moves are written and it can no longer change."""
+def lock_document(document_id: int) -> StockDocument | None:
+    """Load a document to change it, holding its row until the commit: of two people posting the
+    same draft at once, the second waits and then finds it posted. Call it first in the unit of
+    work (``run_with_retry``), so a repeat starts from what is committed."""
+    begin_write(db.session)
+    return db.session.scalar(
+        sa.select(StockDocument)
+        .where(StockDocument.id == document_id)
+        .options(sa.orm.lazyload("*"))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def post_document(document: StockDocument, *, expected_version: int | None = None) -> list[int]:
+    """Post a draft: its stock moves are written and it can no longer change. With
+    ``expected_version`` (the version the user reviewed), a draft changed since is refused."""
     _require_draft(document)
+    check_version(document, expected_version, {})
     for warehouse_id in {document.warehouse_id, document.to_warehouse_id} - {None}:
         if not scope.may_use(warehouse_id):
             raise DomainError(_("You do not work in the warehouse of %(number)s.", number=document.number))
     doc_type = DocType(document.doc_type)
-    if doc_type == DocType.COUNT and any(line.counted_qty is None for line in document.lines):
-        raise DomainError(_("Enter a counted quantity on every line (0 when none was found) before posting."))
+    if doc_type == DocType.COUNT:
+        if any(line.counted_qty is None for line in document.lines):
+            raise DomainError(_("Enter a counted quantity on every line (0 when none was found) before posting."))
+        moved = moves_since_count(document)
+        if moved:
+            raise DomainError(
+                ngettext(
+                    "%(num)d stock move changed the counted places after the count began. Refresh the book "
+                    "quantities, check the counts, then post.",
+                    "%(num)d stock moves changed the counted places after the count began. Refresh the book "
+                    "quantities, check the counts, then post.",
+                    moved,
+                )
+            )
     if not document.lines:
         raise DomainError(_("There is nothing to post."))
     moves = _move_lines(document)
@@ -333,11 +364,23 @@ def start_count(warehouse_id: int, location_ids: set[int], note: str = "") -> St
     here = _locations(warehouse.id)
     if location_ids - set(here):
         raise DomainError(_("Choose locations of this warehouse."))
-    query = sa.select(StockBalance).where(StockBalance.warehouse_id == warehouse.id, StockBalance.on_hand != 0)
+    # The balances are read under share locks (in the posting's lock order), so a posting still
+    # in flight is either in the book quantities or after the snapshot time, never lost between.
+    begin_write(db.session)
+    query = (
+        sa.select(StockBalance)
+        .where(StockBalance.warehouse_id == warehouse.id, StockBalance.on_hand != 0)
+        .order_by(StockBalance.product_id, StockBalance.warehouse_id, StockBalance.location_id)
+        .options(sa.orm.lazyload("*"))
+        .with_for_update(read=True)
+    )
     if location_ids:
         query = query.where(StockBalance.location_id.in_(location_ids))
     balances = list(db.session.scalars(query))
-    balances.sort(key=lambda b: (here[b.location_id].code, b.product.model_key))
+    products = {
+        p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_({b.product_id for b in balances})))
+    }
+    balances.sort(key=lambda b: (here[b.location_id].code, products[b.product_id].model_key))
     document = StockDocument(
         doc_type=DocType.COUNT.value,
         number=next_number(DOC_PREFIX[DocType.COUNT]),
@@ -403,3 +446,56 @@ def _book_quantity(product_id: int, warehouse_id: int, location_id: int) -> Deci
         )
     )
     return value if value is not None else ZERO
+
+
+def _counted_places(document: StockDocument) -> sa.ColumnElement[bool]:
+    """The places a count covers: its warehouse, or only the chosen locations, plus the lines'."""
+    condition = StockMove.warehouse_id == document.warehouse_id
+    if document.count_scope:
+        location_ids = {int(x) for x in document.count_scope.split(",") if x}
+        location_ids |= {line.location_id for line in document.lines}
+        condition = sa.and_(condition, StockMove.location_id.in_(location_ids))
+    return condition
+
+
+def moves_since_count(document: StockDocument) -> int:
+    """How many stock moves touched the counted places after the book quantities were taken."""
+    if document.snapshot_at is None:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(StockMove)
+        .where(_counted_places(document), StockMove.created_at > document.snapshot_at)
+    )
+
+
+def refresh_book_quantities(document: StockDocument, *, expected_version: int | None) -> int:
+    """Take the book quantities again (stock moved while counting); keep what was counted.
+    Returns how many lines changed their book quantity."""
+    _require_draft(document)
+    if document.doc_type != DocType.COUNT:
+        raise DomainError(_("This is not a stock count."))
+    check_version(document, expected_version, {})
+    changed = 0
+    for line in document.lines:
+        book = _book_quantity(line.product_id, document.warehouse_id, line.location_id)
+        if book != line.expected_qty:
+            line.expected_qty = book
+            changed += 1
+    document.snapshot_at = utcnow()
+    document.updated_at = utcnow()
+    db.session.flush()
+    return changed
+
+
+def parse_quantity(text: str) -> Decimal:
+    """A quantity typed on a count sheet ("１２", "1,200", " 7 "), to three decimals; ValueError otherwise."""
+    value = to_decimal(unicodedata.normalize("NFKC", text).strip())
+    if value != round(value, 3):
+        raise ValueError("too many decimal places")
+    return value
+
+
+def locations_by_code(warehouse_id: int) -> dict[str, Location]:
+    """The live locations of a warehouse by their code, for lines typed or pasted with codes."""
+    return {loc.code: loc for loc in _locations(warehouse_id).values()}

@@ -264,5 +264,5 @@ def location_restore(location_id: int):
     return redirect(url_for("inventory.warehouse_detail", warehouse_id=location.warehouse_id) + "#locations")
 
 
-# The other pages of the blueprint.
-from app.inventory import document_views, stock_views  # noqa: E402, F401
+# The other pages of the blueprint, and what keeps inventory's records from being deleted.
+from app.inventory import document_views, stock_views, usage, user_views  # noqa: E402, F401

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.audit import Audited
+from app.core.audit import Audited, refs_by
 from app.core.db import (
     AuthorMixin,
     SoftDeleteMixin,
@@ -72,6 +72,7 @@ class Product(Audited, TimestampMixin, AuthorMixin, SoftDeleteMixin, VersionMixi
     __audit_type_label__ = _l("Product")
     __audit_exclude__ = frozenset({"model_key", "search_text"})
     __audit_permissions__ = {"avg_cost": COST_PERMISSION, "last_purchase_price": COST_PERMISSION}
+    __audit_refs__ = {"brand_id": refs_by("brands", "name"), "category_id": refs_by("product_categories", "code")}
     __audit_labels__ = {
         "brand_id": _l("Brand"),
         "model": _l("Model"),
@@ -156,3 +157,9 @@ class Product(Audited, TimestampMixin, AuthorMixin, SoftDeleteMixin, VersionMixi
 
 def _plain(value: Decimal | None) -> str:
     return "?" if value is None else format(value.normalize(), "f")
+
+
+def product_names(connection: sa.Connection, ids: set[int]) -> dict[int, str]:
+    """ "SKF 6204-2RS" for each product id (for histories of records that point at products)."""
+    query = sa.select(Product.id, Brand.name, Product.model).join(Brand, Brand.id == Product.brand_id)
+    return {pid: f"{brand} {model}" for pid, brand, model in connection.execute(query.where(Product.id.in_(ids)))}

@@ -248,3 +248,7 @@ def supplier_typeahead():
         )
     registry.enrich_typeahead("supplier", rows, can)
     return jsonify({"results": rows})
+
+
+# The import pages register themselves on ``bp``.
+from app.suppliers import imports as _imports  # noqa: E402, F401

@@ -62,6 +62,8 @@
     editor.dataset.rowCount = String(count);
     var empty = editor.querySelector("[data-rows-empty]");
     if (empty) empty.hidden = count > 0;
+    // Pages with more to do per row (numbering, pickers) listen for this.
+    editor.dispatchEvent(new CustomEvent("rows:changed", { bubbles: true }));
   }
 
   function setup(editor) {

@@ -58,7 +58,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("select[data-typeahead]").forEach(setup);
+    // Pickers marked data-typeahead-lazy are set up by their page when first used.
+    document.querySelectorAll("select[data-typeahead]:not([data-typeahead-lazy])").forEach(setup);
   });
   window.erpTypeahead = { setup: setup };
 })();

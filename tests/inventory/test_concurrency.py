@@ -182,3 +182,39 @@ def test_a_random_concurrent_workload_keeps_every_balance_equal_to_its_ledger(co
             assert level.on_hand == located
             assert level.reserved == reserved.get((level.product_id, level.warehouse_id), 0)
             assert level.reserved <= level.on_hand
+
+
+def test_a_draft_posted_by_several_people_at_once_is_posted_once(committed_app, world):
+    from app.inventory import documents
+    from app.inventory.models import DocStatus, DocType, StockDocument
+
+    app = committed_app
+    product = world["products"][1]
+    warehouse = next(iter(world["places"]))
+    location = world["places"][warehouse][1]
+    with app.test_request_context("/?lang=en"):
+        draft = documents.create_document(
+            DocType.ADJUSTMENT,
+            documents.HeaderData(warehouse, reason_code="found"),
+            [documents.LineData(product, location, D(4))],
+        )
+        db.session.commit()
+        draft_id = draft.id
+    posted = []
+
+    def post():
+        def work():
+            return documents.post_document(documents.lock_document(draft_id))
+
+        run_with_retry(db.session, work)
+        posted.append(1)
+
+    errors = _in_threads(app, [post for _ in range(8)])
+    assert len(posted) == 1
+    assert len(errors) == 7 and all("is Posted and cannot be changed" in str(e) for e in errors), errors[:2]
+    with app.app_context():
+        assert db.session.get(StockDocument, draft_id).status == DocStatus.POSTED
+        moves = db.session.scalar(
+            sa.select(sa.func.count()).where(StockMove.source_type == "stock_document", StockMove.source_id == draft_id)
+        )
+        assert moves == 1

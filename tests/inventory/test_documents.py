@@ -186,7 +186,7 @@ def test_posted_documents_cannot_be_edited_or_deleted(app, setup):
         _in_request(app, lambda: docs.delete_draft(db.session.get(StockDocument, doc_id)))
 
 
-def test_a_count_posts_the_variance_against_the_book_quantity_taken_at_the_start(app, setup, stock):
+def test_a_count_posts_its_variances_and_is_refused_while_the_book_moved_under_it(app, setup, stock):
     from app.extensions import db
     from app.inventory.models import StockDocument
 
@@ -218,7 +218,16 @@ def test_a_count_posts_the_variance_against_the_book_quantity_taken_at_the_start
             expected_version=None,
         ),
     )
+    # Stock moved at a counted place after the count began: posting the old book quantity would
+    # count those two units twice, so it is refused until the book quantities are taken again.
+    with pytest.raises(DomainError, match="1 stock move changed the counted places"):
+        _in_request(app, lambda: docs.post_document(db.session.get(StockDocument, count_id)))
+    changed = _in_request(
+        app,
+        lambda: docs.refresh_book_quantities(db.session.get(StockDocument, count_id), expected_version=None),
+    )
+    assert changed == 1
     _in_request(app, lambda: docs.post_document(db.session.get(StockDocument, count_id)))
-    # Book 10 − counted 7 = loss of 3, applied on top of the later −2: 10 − 2 − 3 = 5.
-    assert stock.on_hand(setup["p"], setup["sh"], setup["a1"]) == 5
+    # Book now 8 (10 − 2), counted 7: a loss of 1 → 7 on hand; the found line gains 3.
+    assert stock.on_hand(setup["p"], setup["sh"], setup["a1"]) == 7
     assert stock.on_hand(setup["q"], setup["sh"], setup["a2"]) == 3

@@ -10,6 +10,7 @@ from app.auth.access import can, permissions_from_db, permissions_of, require
 from app.auth.forms import ResetPasswordForm, UserForm, timezone_choices
 from app.auth.models import Role, User, user_roles
 from app.auth.views import bp
+from app.core import registry
 from app.core.audit import OperationLog, actor_names
 from app.core.errors import DomainError, StaleEditError
 from app.core.listing import contains_pattern, page_args, paginate
@@ -118,6 +119,7 @@ def user_detail(user_id: int):
         history=history,
         user_sessions=user_sessions,
         actors=actor_names(history),
+        panels=registry.panels.visible("detail:user", can),
     )
 
 

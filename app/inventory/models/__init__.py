@@ -1,9 +1,11 @@
 """Inventory tables: warehouses and locations, the stock ledger, and stock documents."""
 
+from app.inventory.models.alerts import LowStockAlert
 from app.inventory.models.documents import (
     DOC_LABELS,
     DOC_PREFIX,
     REASONS,
+    STATUS_LABELS,
     DocStatus,
     DocType,
     StockDocument,
@@ -16,9 +18,11 @@ __all__ = [
     "DOC_LABELS",
     "DOC_PREFIX",
     "REASONS",
+    "STATUS_LABELS",
     "DocStatus",
     "DocType",
     "Location",
+    "LowStockAlert",
     "MoveType",
     "StockBalance",
     "StockDocument",

@@ -12,11 +12,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from app.core.audit import Audited
+from app.core.audit import Audited, refs_by
 from app.core.db import AuthorMixin, TimestampMixin, UTCDateTime, VersionMixin, price_column, quantity_column
 from app.extensions import db
+from app.products.models import product_names
 
 
 class DocType(enum.StrEnum):
@@ -64,6 +65,16 @@ class StockDocument(Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Model
         "note": _l("Note"),
         "posted_at": _l("Posted"),
         "cancelled_at": _l("Cancelled"),
+        "doc_type": _l("Type"),
+        "snapshot_at": _l("Book quantities taken"),
+    }
+    # Who posted or cancelled is the entry's author; the locations counted are on the lines.
+    __audit_exclude__ = frozenset({"posted_by_id", "cancelled_by_id", "count_scope"})
+    __audit_refs__ = {"warehouse_id": refs_by("warehouses", "code"), "to_warehouse_id": refs_by("warehouses", "code")}
+    __audit_choices__ = {
+        "doc_type": {t.value: label for t, label in DOC_LABELS.items()},
+        "status": {s.value: label for s, label in STATUS_LABELS.items()},
+        "reason_code": REASONS,
     }
     __table_args__ = (
         sa.CheckConstraint("doc_type IN ('adjustment', 'transfer', 'opening', 'count')", name="doc_type_known"),
@@ -125,7 +136,12 @@ class StockDocumentLine(Audited, db.Model):
         "note": _l("Note"),
     }
     __audit_permissions__ = {"unit_cost": "products.view_cost"}
-    __audit_exclude__ = frozenset({"position"})
+    __audit_exclude__ = frozenset({"position", "document_id"})
+    __audit_refs__ = {
+        "product_id": product_names,
+        "location_id": refs_by("locations", "code"),
+        "to_location_id": refs_by("locations", "code"),
+    }
     __table_args__ = (sa.CheckConstraint("unit_cost IS NULL OR unit_cost >= 0", name="unit_cost_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,3 +174,24 @@ class StockDocumentLine(Audited, db.Model):
 
     def audit_parent(self) -> tuple[str, int] | None:
         return ("stock_document", self.document_id)
+
+
+StockDocument.line_count = column_property(
+    sa.select(sa.func.count(StockDocumentLine.id))
+    .where(StockDocumentLine.document_id == StockDocument.id)
+    .correlate_except(StockDocumentLine)
+    .scalar_subquery(),
+    deferred=True,
+)
+
+_users = sa.table("users", sa.column("id"), sa.column("display_name"))
+
+
+def _name_of(column) -> sa.ScalarSelect:
+    return sa.select(_users.c.display_name).where(_users.c.id == column).scalar_subquery()
+
+
+# Names of the people who wrote, posted and cancelled a document (loaded when asked for).
+StockDocument.author_name = column_property(_name_of(StockDocument.created_by_id), deferred=True)
+StockDocument.poster_name = column_property(_name_of(StockDocument.posted_by_id), deferred=True)
+StockDocument.canceller_name = column_property(_name_of(StockDocument.cancelled_by_id), deferred=True)

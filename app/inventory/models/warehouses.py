@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from app.core.audit import Audited
+from app.core.audit import Audited, refs_by
 from app.core.db import AuthorMixin, SoftDeleteMixin, TimestampMixin, VersionMixin, key_string
 from app.extensions import db
 
@@ -34,6 +34,7 @@ class Warehouse(Audited, TimestampMixin, AuthorMixin, SoftDeleteMixin, VersionMi
         "note": _l("Note"),
         "deleted_at": _l("Deleted"),
     }
+    __audit_refs__ = {"keeper_id": refs_by("users", "display_name")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(key_string(20), nullable=False, unique=True)
@@ -57,7 +58,9 @@ class Location(Audited, TimestampMixin, AuthorMixin, SoftDeleteMixin, VersionMix
     __tablename__ = "locations"
     __audit_type__ = "location"
     __audit_type_label__ = _l("Location")
+    __audit_refs__ = {"warehouse_id": refs_by("warehouses", "code")}
     __audit_labels__ = {
+        "warehouse_id": _l("Warehouse"),
         "code": _l("Code"),
         "name": _l("Description"),
         "is_active": _l("Active"),

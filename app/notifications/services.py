@@ -1,0 +1,172 @@
+"""Use cases of notifications. Services flush; the caller commits.
+
+The domain where something happens decides who may hear of it (it knows its permissions and
+scope rules) and calls ``notify`` with their user ids inside its own transaction. Titles and bodies
+are given as lazy strings (``lazy_gettext`` with named placeholders) or as callables, and are
+rendered once per language, so each recipient reads the notification in their own language; the
+text is stored, so it reads the same later even if the product or customer is renamed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
+
+from app.auth.models import User
+from app.core.db import after_commit, utcnow
+from app.extensions import db
+from app.notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+# The navbar shows "99+" beyond this: counting further would cost more and say nothing more.
+UNREAD_CAP = 99
+TITLE_MAX = 200
+
+Text = str | LazyString | Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: Any
+    icon: str = "bell"
+
+
+_kinds: dict[str, Kind] = {}
+# Called after commit with the ids of the users who got something (issue 7 pushes to their rooms).
+_listeners: list[Callable[[list[int]], None]] = []
+
+
+def register_kind(name: str, label: Any, icon: str = "bell") -> None:
+    """Declare a kind of notification: its label and Bootstrap icon in the inbox."""
+    _kinds[name] = Kind(name, label, icon)
+
+
+def kind_of(name: str) -> Kind:
+    return _kinds.get(name) or Kind(name, name)
+
+
+def on_delivered(listener: Callable[[list[int]], None]) -> None:
+    """Call ``listener`` with the recipients' ids once notifications have been committed."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _render(text: Text) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, LazyString):
+        return str(text)
+    return str(text())
+
+
+def _check_link(link: str) -> str:
+    # Stored links are paths inside the application: never another host (no open redirect).
+    if link and (not link.startswith("/") or link.startswith("//") or "\\" in link):
+        raise ValueError(f"a notification link must be a path inside the application, not {link!r}")
+    return link
+
+
+def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", link: str = "") -> list[int]:
+    """Notify the active users among ``user_ids``, each in their own language; return who was notified."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    link = _check_link(link)
+    by_locale: dict[str, list[int]] = {}
+    for user_id, locale in db.session.execute(
+        sa.select(User.id, User.locale).where(User.id.in_(ids), User.is_active.is_(True)).order_by(User.id)
+    ):
+        by_locale.setdefault(locale, []).append(user_id)
+    if not by_locale:
+        return []
+    now = utcnow()
+    rows = []
+    for locale, recipients in sorted(by_locale.items()):
+        with force_locale(locale):
+            rendered_title = _render(title)[:TITLE_MAX]
+            rendered_body = _render(body)
+        rows += [
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "title": rendered_title,
+                "body": rendered_body,
+                "link": link,
+                "created_at": now,
+            }
+            for user_id in recipients
+        ]
+    db.session.execute(sa.insert(Notification.__table__), rows)
+    delivered = sorted(r["user_id"] for r in rows)
+    after_commit(db.session(), lambda: _announce(delivered))
+    log.info("notification %s for users %s", kind, delivered)
+    return delivered
+
+
+def _announce(user_ids: list[int]) -> None:
+    for listener in _listeners:
+        listener(user_ids)
+
+
+# --- the recipient's side ----------------------------------------------------------------------
+
+
+def inbox_query(user_id: int, *, unread_only: bool = False) -> sa.Select:
+    """The user's notifications, newest first."""
+    query = sa.select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query.order_by(Notification.id.desc())
+
+
+def unread_count(user_id: int) -> int:
+    """How many unread notifications the user has, counted up to UNREAD_CAP + 1."""
+    unread = (
+        sa.select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .limit(UNREAD_CAP + 1)
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(unread)) or 0
+
+
+def newest_id(user_id: int) -> int | None:
+    """The id of the user's newest notification (what "mark all as read" covers)."""
+    return db.session.scalar(sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id))
+
+
+def get_own(user_id: int, notification_id: int) -> Notification | None:
+    """The notification, if it is addressed to ``user_id``."""
+    return db.session.scalar(
+        sa.select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    )
+
+
+def mark_read(notification: Notification) -> None:
+    """Mark one notification as read."""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user_id: int, up_to_id: int | None = None) -> int:
+    """Mark the user's unread notifications as read, up to the newest one they were shown; return how many."""
+    table = Notification.__table__
+    update = (
+        sa.update(table)
+        .where(table.c.user_id == user_id, table.c.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if up_to_id is not None:
+        # One that arrived after the page was shown stays unread: nobody has seen it yet.
+        update = update.where(table.c.id <= up_to_id)
+    return db.session.execute(update).rowcount or 0
