@@ -41,6 +41,7 @@ from app.inventory.models import (
     Warehouse,
 )
 from app.inventory.services import normalize_code
+from app.inventory.sources import register_source_link
 from app.products.models import Product
 
 COST_PERMISSION = "products.view_cost"
@@ -761,3 +762,6 @@ def move_type_label(move_type: str) -> str:
 
 bp.add_app_template_global(reason_label, "reason_label")
 bp.add_app_template_global(move_type_label, "move_type_label")
+register_source_link(
+    "stock_document", lambda document_id: url_for("inventory.document_detail", document_id=document_id)
+)

@@ -98,6 +98,10 @@ def test_an_adjustment_is_saved_as_a_draft_then_posted_and_then_never_changes(ap
     assert stock.on_hand(place["p"], place["sh"], place["sh_locs"]["A-01"]) == 8
     assert "Posted" in html(keeper.get(f"/inventory/documents/{doc_id}"))
 
+    # The product's ledger links the move to the document that posted it.
+    ledger = html(keeper.get(f"/inventory/products/{place['p']}/ledger"))
+    assert re.search(rf'<a href="/inventory/documents/{doc_id}"[^>]*>ADJ\d{{4}}-\d{{6}}</a>', ledger), ledger
+
 
 def test_bad_lines_are_marked_and_nothing_typed_is_lost(login, place):
     keeper = login("warehouse")

@@ -111,7 +111,7 @@ def test_repair_writes_the_ledgers_figures_then_verify_is_clean(app, stocked):
         balances = dict(
             db.session.execute(
                 sa.select(StockBalance.location_id, StockBalance.on_hand).where(StockBalance.product_id == stocked["p"])
-            )
+            ).all()
         )
         level = db.session.scalar(sa.select(StockLevel).where(StockLevel.product_id == stocked["p"]))
         assert balances == {stocked["locs"]["A-01"]: 7, stocked["locs"]["A-02"]: 5}
