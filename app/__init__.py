@@ -79,6 +79,7 @@ def _register_extensions(app: Flask) -> None:
     from app.auth.identity import init_login
     from app.core.db import configure_engine
     from app.core.errors import register_error_handlers
+    from app.core.forms import init_form_limits
     from app.core.i18n import init_i18n, select_locale, select_timezone
     from app.core.once import init_once
     from app.core.redis import client_name, limiter_storage_uri
@@ -110,6 +111,7 @@ def _register_extensions(app: Flask) -> None:
     init_i18n(app)
     init_login(app)
     init_access(app)
+    init_form_limits(app)  # before the CSRF check reads the form
     csrf.init_app(app)
     init_once(app)
     register_error_handlers(app)

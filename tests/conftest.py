@@ -255,6 +255,58 @@ def create_product(app: Flask, create_brand):
 
 
 @pytest.fixture
+def create_customer(app):
+    """Create a customer (committed to the test's savepoint) owned by ``owner`` (a user id or None)."""
+    from app.core.contacts import ContactData
+    from app.core.db import acting_as
+    from app.customers import services
+    from app.customers.models import Customer
+    from app.extensions import db
+
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        name: str | None = None, *, owner: int | None = None, contacts=None, actor: int | None = None, **fields
+    ):
+        rows = [ContactData(**c) if isinstance(c, dict) else c for c in (contacts or [])]
+        data = services.CustomerData(
+            name=name or f"Test Customer {next(counter)}", contacts=rows, owner_id=owner, **fields
+        )
+        with app.app_context(), acting_as(actor):
+            customer = services.create_customer(data, actor_id=actor, may_assign_owner=True)
+            db.session.commit()
+            customer = db.session.scalar(sa.select(Customer).where(Customer.id == customer.id))
+            _ = customer.contacts, customer.owner, customer.primary_contact
+            db.session.expunge_all()
+            return customer
+
+    return factory
+
+
+@pytest.fixture
+def create_warehouse(app):
+    from app.extensions import db
+    from app.inventory import services
+
+    def factory(code: str = "SH1", locations: str = "A-01\nA-02\nB-01", allow_negative: bool = False):
+        with app.app_context():
+            warehouse = services.create_warehouse(
+                services.WarehouseData(code=code, name=f"Warehouse {code}", allow_negative=allow_negative)
+            )
+            services.add_locations(warehouse, locations)
+            db.session.commit()
+            from app.inventory.models import Location
+
+            locs = {
+                loc.code: loc.id
+                for loc in db.session.scalars(sa.select(Location).where(Location.warehouse_id == warehouse.id))
+            }
+            return warehouse.id, locs
+
+    return factory
+
+
+@pytest.fixture
 def login(app: Flask, create_user):
     """Create a user holding ``roles`` and return a client signed in as them."""
 

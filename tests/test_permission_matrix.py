@@ -70,6 +70,17 @@ def samples(app, create_user, create_product):
         )
         db.session.commit()
         document_id = document.id
+        # A draft quotation of another salesperson: sales roles get 404 for it (own scope).
+        from app.sales import quotations
+
+        with app.test_request_context("/?lang=en"):
+            quotation = quotations.create_quotation(
+                quotations.HeaderData(customer_id=customer_id, salesperson_id=target.id),
+                [quotations.LineData(product.id, Decimal(1), Decimal(10))],
+                actor_id=target.id,
+            )
+            db.session.commit()
+            quotation_id = quotation.id
     return {
         "user_id": target.id,
         "role_id": role_id,
@@ -85,6 +96,7 @@ def samples(app, create_user, create_product):
         "supplier_id": supplier_id,
         "notification_id": _notification_for(app, target.id),
         "document_id": document_id,
+        "quotation_id": quotation_id,
     }
 
 

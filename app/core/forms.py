@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import ValidationError
@@ -67,3 +69,44 @@ class DecimalTextField(StringField):
         if self.data is None:
             return ""
         return format(self.data.normalize(), "f")
+
+
+def large_form(max_parts: int, max_memory: int) -> Callable:
+    """Raise Werkzeug's form limits (1,000 fields, 500 kB) for one endpoint only, e.g. an editor
+    posting hundreds of lines; everywhere else the defaults keep guarding against oversized posts."""
+
+    def mark(view: Callable) -> Callable:
+        view.erp_form_limits = (max_parts, max_memory)
+        return view
+
+    return mark
+
+
+def init_form_limits(app) -> None:
+    """Apply ``large_form`` limits before anything (the CSRF check first of all) reads the form."""
+
+    @app.before_request
+    def _apply_form_limits() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        limits = getattr(view, "erp_form_limits", None)
+        if limits is not None:
+            request.max_form_parts, request.max_form_memory_size = limits
+
+
+def int_or_none(value) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class IdField(HiddenField):
+    """The id of a record picked with a typeahead on the page (None when nothing is picked)."""
+
+    def process_formdata(self, valuelist):
+        self.data = int_or_none(valuelist[0]) if valuelist else None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)

@@ -17,12 +17,13 @@ def index_name(table: str, flag: str) -> str:
     return f"one_{table}_{flag}"
 
 
-def create(op, table: str, group: str, flag: str) -> None:
+def create(op, table: str, group: str, flag: str, group_type: str = "INTEGER") -> None:
+    """``group_type``: the SQL type of the group column, for MariaDB's generated column."""
     name = index_name(table, flag)
     dialect = op.get_bind().dialect.name
     if dialect in ("mysql", "mariadb"):
         op.execute(
-            f"ALTER TABLE {table} ADD COLUMN {name}_key INTEGER AS (IF({flag}, {group}, NULL)) STORED, "
+            f"ALTER TABLE {table} ADD COLUMN {name}_key {group_type} AS (IF({flag}, {group}, NULL)) STORED, "
             f"ADD UNIQUE INDEX {name} ({name}_key)"
         )
     else:

@@ -77,6 +77,8 @@ def render_panel(panel, obj: object) -> Markup:
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals["render_panel"] = render_panel
     app.jinja_env.globals["static_url"] = static_url
+    # Pages linking to another domain's pages show the link only when that domain is installed.
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.filters["display_value"] = display_value
     app.jinja_env.filters["plain_number"] = plain_number
     app.jinja_env.globals["audit_action_label"] = lambda action: ACTION_LABELS.get(action, action)

@@ -7,34 +7,16 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.core.forms import DecimalTextField, VersionField
+from app.core.forms import DecimalTextField, IdField, VersionField
+from app.core.forms import int_or_none as _int_or_none
 from app.inventory.documents import MAX_LINES
 
 
-def _int_or_none(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class ProductIdField(HiddenField):
-    """The product picked in a line (a typeahead on the page; its id here)."""
-
-    def process_formdata(self, valuelist):
-        self.data = _int_or_none(valuelist[0]) if valuelist else None
-
-    def _value(self):
-        return "" if self.data is None else str(self.data)
-
-
 class LineForm(Form):
-    product_id = ProductIdField(_l("Product"))
+    product_id = IdField(_l("Product"))
     location = StringField(_l("Location"), validators=[Optional(), Length(max=30)])
     to_location = StringField(_l("To location"), validators=[Optional(), Length(max=30)])
     quantity = DecimalTextField(_l("Quantity"), places=3)
@@ -72,7 +54,7 @@ class CountStartForm(FlaskForm):
 
 
 class FoundLineForm(Form):
-    product_id = ProductIdField(_l("Product"))
+    product_id = IdField(_l("Product"))
     location = StringField(_l("Location"), validators=[Optional(), Length(max=30)])
     counted_qty = DecimalTextField(_l("Counted"), places=3, minimum=Decimal(0))
 

@@ -19,8 +19,21 @@
       modalEl.querySelector("[data-confirm-text]").textContent = message;
       modal.show();
     }, true);
+    // Scripts ask too: window.erpConfirm(message, callback) runs callback after "OK".
+    window.erpConfirm = function (message, callback) {
+      pending = { callback: callback };
+      modalEl.querySelector("[data-confirm-text]").textContent = message;
+      modal.show();
+    };
     modalEl.querySelector("[data-confirm-ok]").addEventListener("click", function () {
       if (!pending) return;
+      if (pending.callback) {
+        var callback = pending.callback;
+        pending = null;
+        modal.hide();
+        callback();
+        return;
+      }
       var form = pending.form;
       var submitter = pending.submitter;
       pending = null;

@@ -1,4 +1,4 @@
-// Stock document forms: line pickers and keyboard use. No inline scripts (Content-Security-Policy).
+// Document line editors (stock documents, quotations): line pickers and keyboard use. No inline scripts (Content-Security-Policy).
 //
 // - A location box (input[data-locations-of="warehouse_id"]) suggests the codes of the warehouse
 //   chosen in that select, from <datalist id="locations-<warehouse id>">; "count" uses the
@@ -11,7 +11,10 @@
 (function () {
   "use strict";
 
-  function form() { return document.getElementById("document-form") || document.getElementById("count-entry-form"); }
+  function form() {
+    return document.getElementById("document-form") || document.getElementById("count-entry-form") ||
+      document.getElementById("quotation-form");
+  }
 
   function listFor(input) {
     var source = input.dataset.locationsOf;

@@ -9,29 +9,6 @@ D = Decimal
 
 
 @pytest.fixture
-def create_warehouse(app):
-    from app.extensions import db
-    from app.inventory import services
-
-    def factory(code: str = "SH1", locations: str = "A-01\nA-02\nB-01", allow_negative: bool = False):
-        with app.app_context():
-            warehouse = services.create_warehouse(
-                services.WarehouseData(code=code, name=f"Warehouse {code}", allow_negative=allow_negative)
-            )
-            services.add_locations(warehouse, locations)
-            db.session.commit()
-            from app.inventory.models import Location
-
-            locs = {
-                loc.code: loc.id
-                for loc in db.session.scalars(sa.select(Location).where(Location.warehouse_id == warehouse.id))
-            }
-            return warehouse.id, locs
-
-    return factory
-
-
-@pytest.fixture
 def stock(app):
     """Read stock figures for assertions."""
     from app.extensions import db

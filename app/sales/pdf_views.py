@@ -1,0 +1,1 @@
+"""Quotation PDF and Excel downloads."""
