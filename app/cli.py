@@ -129,24 +129,31 @@ def translate_update() -> None:
         else:
             _pybabel("init", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", lang)
     fill_english(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po")
+    rewrite_catalogue(TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po", "zh")
+
+
+def rewrite_catalogue(path: Path, locale: str, fill=None) -> None:
+    """Rewrite a catalogue sorted, 120 columns wide (as the repository keeps them), after ``fill``."""
+    from babel.messages.pofile import read_po, write_po
+
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    if fill is not None:
+        for message in catalog:
+            if message.id:
+                fill(message)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=120, sort_output=True, omit_header=False)
 
 
 def fill_english(path: Path) -> None:
     """English is the source language: every en entry translates to its own msgid."""
-    from babel.messages.pofile import read_po, write_po
 
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale="en")
-    for message in catalog:
-        if not message.id:
-            continue
-        if message.pluralizable:
-            message.string = (message.id[0], message.id[1])
-        else:
-            message.string = message.id
+    def own_text(message) -> None:
+        message.string = (message.id[0], message.id[1]) if message.pluralizable else message.id
         message.flags.discard("fuzzy")
-    with path.open("wb") as fh:
-        write_po(fh, catalog, width=120, sort_output=True, omit_header=False)
+
+    rewrite_catalogue(path, "en", own_text)
 
 
 @translate.command("compile")

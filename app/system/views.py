@@ -99,3 +99,6 @@ def audit_list():
         actions=[a.value for a in AuditAction],
         model_for=audited_model,
     )
+
+
+from app.system import settings_views  # noqa: E402,F401

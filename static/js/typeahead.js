@@ -1,7 +1,8 @@
 // Pickers that search the server as you type (Tom Select), for any <select data-typeahead="URL">.
 // The endpoint answers {"results": [{"id", "label", "detail", ...}]}; extra fields come from the
 // server's enrichers (e.g. stock on hand) and are shown when present. With data-typeahead-go="URL
-// with {id}", choosing an option opens that page (the navbar's quick find).
+// with {id}", choosing an option opens that page (the navbar's quick find); with
+// data-typeahead-enter="URL with {q}", Enter on typed text no option answers yet opens that URL.
 (function () {
   "use strict";
 
@@ -55,6 +56,18 @@
         if (go && value) window.location.assign(go.replace("{id}", encodeURIComponent(value)));
       },
     });
+    var enter = select.dataset.typeaheadEnter;
+    if (enter) {
+      // Capture phase: runs before Tom Select's own Enter handling, which would pick a stale option.
+      control.control_input.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter" || event.isComposing) return;
+        var query = control.control_input.value.trim();
+        if (!query || (control.activeOption && !control.loading)) return;
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        window.location.assign(enter.replace("{q}", encodeURIComponent(query)));
+      }, true);
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
