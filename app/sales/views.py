@@ -25,7 +25,7 @@ from app.products.models import Product
 from app.sales import quotations as qs
 from app.sales.blueprint import bp
 from app.sales.forms import CommentForm, CopyForm, QuotationForm, ReasonForm
-from app.sales.lists import QUOTATION_LIST
+from app.sales.lists import QUOTATION_LIST, QUOTE_LINE_LIST
 from app.sales.models import STATUS_LABELS, Quotation, QuotationStatus
 from app.sales.scope import load_quotation_or_404, may_view_all
 
@@ -33,6 +33,17 @@ __all__ = ["bp"]
 
 register_menu_item(
     MenuItem("sales", "sales.quotation_list", _l("Quotations"), "file-earmark-text", ("quotations.view",), order=10)
+)
+register_menu_item(
+    MenuItem(
+        "sales",
+        "sales.quote_line_list",
+        _l("Quote lines"),
+        "list-columns",
+        ("quotations.view",),
+        order=12,
+        active_prefix="sales.quote_line",
+    )
 )
 register_menu_item(
     MenuItem(
@@ -68,16 +79,32 @@ def quotation_approvals():
     return render_template("sales/quotation_list.html", result=lv.run(QUOTATION_LIST, can), queue=True)
 
 
-@bp.get("/quotations/export.<fmt>")
-@require("quotations.view", "quotations.export")
-def quotation_list_export(fmt: str):
+def _export(spec: lv.ListSpec, fmt: str, name: str):
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    columns, rows = lv.export_rows(QUOTATION_LIST, can)
-    name = _("quotations")
+    columns, rows = lv.export_rows(spec, can)
     if fmt == "csv":
         return exports.csv_response(columns, rows, f"{name}.csv")
     return exports.xlsx_response(columns, rows, f"{name}.xlsx", name)
+
+
+@bp.get("/quotations/export.<fmt>")
+@require("quotations.view", "quotations.export")
+def quotation_list_export(fmt: str):
+    return _export(QUOTATION_LIST, fmt, _("quotations"))
+
+
+@bp.get("/quotations/lines")
+@require("quotations.view")
+def quote_line_list():
+    """Every line ever quoted (报价明细), in the user's scope."""
+    return render_template("sales/quote_line_list.html", result=lv.run(QUOTE_LINE_LIST, can))
+
+
+@bp.get("/quotations/lines/export.<fmt>")
+@require("quotations.view", "quotations.export")
+def quote_line_list_export(fmt: str):
+    return _export(QUOTE_LINE_LIST, fmt, _("quote lines"))
 
 
 # --- the editor -------------------------------------------------------------------------------
