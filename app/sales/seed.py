@@ -17,9 +17,12 @@ from app.auth.models import User
 from app.core.db import acting_as
 from app.customers.models import Customer
 from app.extensions import db
+from app.inventory.models import StockLevel, Warehouse
 from app.products.models import Brand, Product
+from app.sales import deliveries
+from app.sales import orders as order_services
 from app.sales import quotations as qs
-from app.sales.models import Quotation, QuotationStatus
+from app.sales.models import Delivery, Quotation, QuotationStatus, SalesOrder
 
 SEED = 20261204
 D = Decimal
@@ -176,6 +179,11 @@ def _story(story: _Story, *, long_one: bool, revised_one: bool) -> None:
 
 
 def seed_demo(echo: Callable[[str], None]) -> None:
+    seed_quotations(echo)
+    seed_orders(echo)
+
+
+def seed_quotations(echo: Callable[[str], None]) -> None:
     if db.session.scalar(sa.select(Quotation.id).limit(1)) is not None:
         echo("sales: demo quotations already there")
         return
@@ -213,3 +221,114 @@ def seed_demo(echo: Callable[[str], None]) -> None:
         made += story.made
     db.session.flush()
     echo(f"sales: {made} demo quotations made")
+
+
+# --- orders and deliveries ----------------------------------------------------------------------
+
+
+def _deliver(order: SalesOrder, keeper: int, share: Decimal) -> Delivery | None:
+    """Deliver ``share`` of what is reserved for each line, from the suggested locations."""
+    reserved = order_services.reserved_by_line([line.id for line in order.lines])
+    lines = []
+    taken: dict[int, Decimal] = {}
+    for suggestion in deliveries.suggest(order):
+        if suggestion.location is None:
+            continue
+        line = suggestion.order_line
+        allowed = (reserved.get(line.id, D(0)) * share).to_integral_value() - taken.get(line.id, D(0))
+        quantity = min(suggestion.quantity, allowed)
+        if quantity > 0:
+            lines.append(deliveries.DeliveryLineData(line.id, suggestion.location.id, quantity))
+            taken[line.id] = taken.get(line.id, D(0)) + quantity
+    if not lines:
+        return None
+    with acting_as(keeper):
+        delivery = deliveries.create_delivery(order, deliveries.DeliveryHeader(carrier="顺丰速运"), lines)
+        deliveries.post_delivery(delivery)
+    return delivery
+
+
+def seed_orders(echo: Callable[[str], None]) -> None:
+    """Accepted quotations turned into orders: one delivered in full (as far as stock went), one
+    delivered in part with a backorder, one confirmed and waiting, one cancelled; and a draft order
+    typed in directly."""
+    if db.session.scalar(sa.select(SalesOrder.id).limit(1)) is not None:
+        echo("sales: demo orders already there")
+        return
+    users = dict(db.session.execute(sa.select(User.username, User.id)).all())
+    warehouse = db.session.scalar(sa.select(Warehouse).where(Warehouse.code == "SH1"))
+    if warehouse is None or not {"manager", "warehouse", "sales2"} <= users.keys():
+        echo("sales: demo warehouse or users missing, no orders made")
+        return
+    accepted = list(
+        db.session.scalars(
+            sa.select(Quotation)
+            .where(Quotation.is_current.is_(True), Quotation.status == QuotationStatus.ACCEPTED.value)
+            .order_by(Quotation.id)
+        )
+    )
+    manager, keeper = users["manager"], users["warehouse"]
+    made = 0
+    done: set[str] = set()
+    for n, quotation in enumerate(accepted[:5]):
+        seller = quotation.salesperson_id
+        with acting_as(seller):
+            order = order_services.order_from_quotation(
+                quotation,
+                {line.id: line.quantity for line in quotation.lines},
+                warehouse_id=warehouse.id,
+                actor_id=seller,
+                customer_reference=f"PO-2026-{8100 + n}",
+            )
+        with acting_as(manager):
+            short = order_services.confirm_order(order, actor_id=manager)
+        made += 1
+        if "delivered" not in done and not short:
+            _deliver(order, keeper, D(1))  # everything was in stock: delivered in full
+            done.add("delivered")
+        elif "backorder" not in done:
+            _deliver(order, keeper, D("0.5"))  # half now, the rest is a backorder
+            done.add("backorder")
+        elif "cancelled" not in done:
+            with acting_as(seller):
+                order_services.cancel_order(order, reason="客户项目取消")
+            done.add("cancelled")
+    # Typed in directly: one for goods in stock, delivered in full and closed; one still a draft.
+    in_stock = list(
+        db.session.scalars(
+            sa.select(Product)
+            .join(StockLevel, StockLevel.product_id == Product.id)
+            .where(StockLevel.warehouse_id == warehouse.id, StockLevel.on_hand - StockLevel.reserved >= 20)
+            .order_by(Product.id)
+            .limit(3)
+        )
+    )
+    for username, lines, finished in (("sales", in_stock, True), ("sales2", in_stock[:1], False)):
+        customer = db.session.scalar(
+            sa.select(Customer)
+            .where(Customer.owner_id == users.get(username), Customer.deleted_at.is_(None))
+            .order_by(Customer.id.desc())
+        )
+        if customer is None or not lines:
+            continue
+        seller = users[username]
+        with acting_as(seller):
+            order = order_services.create_order(
+                order_services.OrderHeader(
+                    customer_id=customer.id, warehouse_id=warehouse.id, customer_reference="电话订货"
+                ),
+                [
+                    order_services.OrderLineData(p.id, D(10), p.list_price, customer_part_no=f"ZC-{p.model}")
+                    for p in lines
+                ],
+                actor_id=seller,
+            )
+        made += 1
+        if finished:
+            with acting_as(manager):
+                order_services.confirm_order(order, actor_id=manager)
+            _deliver(order, keeper, D(1))
+            with acting_as(seller):
+                order_services.close_order(order)
+    db.session.flush()
+    echo(f"sales: {made} demo orders made, some delivered")

@@ -380,7 +380,18 @@ def quotation_detail(quotation_id: int):
         statuses=QuotationStatus,
         may_approve=can("quotations.approve") and quotation.salesperson_id != _me(),
         copied_from=db.session.get(Quotation, quotation.copied_from_id) if quotation.copied_from_id else None,
+        orders=_orders_of(quotation),
     )
+
+
+def _orders_of(quotation: Quotation) -> list:
+    """The orders made from this quotation that the user may see."""
+    if not can("sales_orders.view"):
+        return []
+    from app.sales import orders as order_services
+    from app.sales.scope import visible_orders_filter
+
+    return order_services.orders_of_quotation(quotation.number, visible_orders_filter())
 
 
 def _margins(quotation: Quotation) -> dict[int, object]:
@@ -569,5 +580,20 @@ def quotation_diff(quotation_id: int):
 bp.add_app_template_global(qs.status_label, "quotation_status_label")
 bp.add_app_template_global(qs.effective_status, "quotation_status")
 
+
+@bp.app_template_global("order_status_label")
+def order_status_label(order) -> str:
+    from app.sales.models import ORDER_STATUS_LABELS, OrderStatus
+
+    return str(ORDER_STATUS_LABELS[OrderStatus(order.status)])
+
+
+@bp.app_template_global("delivery_status_label")
+def delivery_status_label(delivery) -> str:
+    from app.sales.models import DELIVERY_STATUS_LABELS, DeliveryStatus
+
+    return str(DELIVERY_STATUS_LABELS[DeliveryStatus(delivery.status)])
+
+
 # Routes of the other sales pages register on the same blueprint.
-from app.sales import lookup_views, pdf_views  # noqa: E402,F401
+from app.sales import delivery_views, lookup_views, order_pdf, order_views, pdf_views  # noqa: E402,F401
