@@ -341,3 +341,29 @@ def test_the_order_list_filters_by_backorder_and_exports(app, shop, people, acce
     assert 'data-list="sales_orders"' in html(seller.get("/sales-orders/?backorder=yes"))
     export = people["boss"].get("/sales-orders/export.csv?status=partially_delivered&lang=en").get_data(as_text=True)
     assert "PO-991" in export and "Partially delivered" in export
+
+
+def test_two_people_editing_one_draft_order_do_not_overwrite_each_other(app, shop, people, accepted):
+    order_id = _order_from(app, people, shop, accepted)
+    url = f"/sales-orders/{order_id}/edit"
+    seller, boss = people["seller"], people["boss"]
+    mine = _FormReader()
+    mine.feed(html(seller.get(url)))
+    version = re.search(r'name="version_id" type="hidden" value="(\d+)"', html(seller.get(url))).group(1)
+    with app.app_context():
+        order = db.session.get(SalesOrder, order_id)
+        base = {
+            "customer_id": str(order.customer_id),
+            "warehouse_id": str(order.warehouse_id),
+            "tax_rate": "13",
+            "prices_include_tax": "y",
+            "version_id": version,
+        }
+    lines = {k: v for k, v in mine.data.items() if k.startswith("lines-")}
+    first = boss.submit(url, base | lines | {"note": "boss was here"}, token_from=url)
+    assert first.status_code == 302
+    second = seller.submit(url, base | lines | {"note": "mine"}, token_from=url)
+    page = html(second)
+    assert second.status_code == 200 and "data-conflict" in page and "boss was here" in page
+    with app.app_context():
+        assert db.session.get(SalesOrder, order_id).note == "boss was here"
