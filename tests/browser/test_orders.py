@@ -23,7 +23,8 @@ def _pick(page: Page, control_id: str, text: str, option_text: str | None = None
 
 
 def _confirm_dialog(page: Page, button) -> None:
-    question = button.get_attribute("data-confirm") or button.locator("xpath=ancestor::form").get_attribute("data-confirm")
+    form = button.locator("xpath=ancestor::form")
+    question = button.get_attribute("data-confirm") or form.get_attribute("data-confirm")
     assert question
     button.click()
     dialog = page.locator("#confirm-modal")
@@ -41,7 +42,8 @@ def test_an_order_typed_confirmed_and_delivered(new_page):
     expect(page.locator(".ts-dropdown .option >> visible=true").first).to_be_visible()
     page.keyboard.press("Enter")
     expect(page.locator("#contact_id option")).not_to_have_count(1)  # the customer's contacts arrived
-    page.locator("#warehouse_id").select_option(page.locator("#warehouse_id option", has_text="SH1 ").get_attribute("value"))
+    sh1 = page.locator("#warehouse_id option", has_text="SH1 ").get_attribute("value")
+    page.locator("#warehouse_id").select_option(sh1)
     page.locator("select[name='lines-0-product_id']").focus()
     _pick(page, "lines-0-product_id-ts-control", "6204-2RS")
     expect(page.locator("#lines-0-unit_price")).not_to_have_value("")  # the list price came in
