@@ -166,7 +166,8 @@ def _check_header(header: HeaderData, salesperson_id: int) -> Customer:
     return customer
 
 
-def _check_lines(lines: Sequence[LineData]) -> dict[int, Product]:
+def check_lines(lines: Sequence[LineData]) -> dict[int, Product]:
+    """Check every line against the rules; raise LinesInvalid naming each broken field of each line."""
     if len(lines) > MAX_LINES:
         raise DomainError(_("A quotation has at most %(n)d lines.", n=MAX_LINES))
     products = {
@@ -262,7 +263,7 @@ def create_quotation(header: HeaderData, lines: Sequence[LineData], *, actor_id:
     """Create a draft quotation with a new number."""
     salesperson_id = header.salesperson_id or actor_id
     _check_header(header, salesperson_id)
-    _check_lines(lines)
+    check_lines(lines)
     quotation = Quotation(number=next_number(NUMBER_PREFIX), revision=1, is_current=True)
     quotation.status = QuotationStatus.DRAFT.value
     _apply_header(quotation, header, salesperson_id)
@@ -293,7 +294,7 @@ def update_quotation(
     _require_status(quotation, QuotationStatus.DRAFT)
     salesperson_id = header.salesperson_id or quotation.salesperson_id
     _check_header(header, salesperson_id)
-    _check_lines(lines)
+    check_lines(lines)
     _apply_header(quotation, header, salesperson_id)
     _set_lines(quotation, lines)
     _compute(quotation)
@@ -398,7 +399,7 @@ def submit_quotation(quotation: Quotation, *, actor_id: int, expected_version: i
         raise DomainError(_("Add at least one line before submitting."))
     if quotation.valid_until < company_today():
         raise DomainError(_("The validity date has passed: choose a later one before submitting."))
-    _check_lines(
+    check_lines(
         [LineData(line.product_id, line.quantity, line.unit_price, line.discount_percent) for line in quotation.lines]
     )
     _compute(quotation)
