@@ -214,6 +214,8 @@ def test_revisions_are_listed_and_compared_line_by_line(app, world, create_quota
     diff = html(seller.get(f"/quotations/{new_id}/diff?against={qid}"))
     assert 'data-diff="changed"' in diff and 'data-diff="removed"' in diff
     assert "Unit price: 18" in diff
+    # Amounts read as money, as on the quotation's own page: 200.00 before, 180.00 now.
+    assert re.search(r"Amount: [^<\d]*200\.00<", diff) and re.search(r"Amount: [^<\d]*180\.00<", diff)
     old_page = html(seller.get(f"/quotations/{qid}"))
     assert "data-old-revision" in old_page and "quotation-revise" not in old_page
 
