@@ -157,11 +157,12 @@ def _register_template_helpers(app: Flask) -> None:
     from app.auth.forms import LanguageForm
     from app.core.audit import audited_model, display_change, visible_changes
     from app.core.listing import url_with
-    from app.core.registry import menu_for
+    from app.core.registry import active_menu_item, menu_for
     from app.core.templating import init_templating
 
     init_templating(app)
     app.jinja_env.globals["menu"] = lambda: menu_for(can)
+    app.jinja_env.globals["active_menu_item"] = active_menu_item
     app.jinja_env.globals["visible_changes"] = lambda entry: visible_changes(entry, can)
     app.jinja_env.globals["audited_model"] = audited_model
     app.jinja_env.globals["audit_display"] = display_change

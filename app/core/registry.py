@@ -36,11 +36,17 @@ class MenuItem:
     # active on every "<x>_..." page.
     active_prefix: str = ""
 
-    def is_active(self, endpoint: str | None) -> bool:
+    def match(self, endpoint: str | None) -> int:
+        """How closely ``endpoint`` belongs to this item: 0 not at all, more for a closer match."""
         if not endpoint:
-            return False
+            return 0
+        if endpoint == self.endpoint:
+            return len(endpoint) + 1
         prefix = self.active_prefix or (self.endpoint[: -len("list")] if self.endpoint.endswith("_list") else "")
-        return endpoint == self.endpoint or bool(prefix and endpoint.startswith(prefix))
+        return len(prefix) if prefix and endpoint.startswith(prefix) else 0
+
+    def is_active(self, endpoint: str | None) -> bool:
+        return self.match(endpoint) > 0
 
 
 MENU_SECTIONS: dict[str, MenuSection] = {
@@ -76,6 +82,17 @@ def menu_for(can: Checker) -> list[tuple[MenuSection, list[MenuItem]]]:
             grouped.setdefault(item.section, []).append(item)
     sections = sorted((MENU_SECTIONS[k] for k in grouped), key=lambda s: s.order)
     return [(section, grouped[section.key]) for section in sections]
+
+
+def active_menu_item(sections: list[tuple[MenuSection, list[MenuItem]]], endpoint: str | None) -> MenuItem | None:
+    """The one item to highlight on ``endpoint``'s page: the closest match, so the approval queue
+    ("sales.quotation_approvals") lights up alone, not with the quotation list whose prefix it shares."""
+    best, score = None, 0
+    for _section, items in sections:
+        for item in items:
+            if item.match(endpoint) > score:
+                best, score = item, item.match(endpoint)
+    return best
 
 
 @dataclass(frozen=True)

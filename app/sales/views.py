@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -219,6 +220,20 @@ def _render_form(form: QuotationForm, quotation: Quotation | None, customer: Cus
     )
 
 
+def _mark_line_issues(rows: list, lines: list[qs.LineData]) -> None:
+    """Mark what the service would refuse in lines the form let through (a line without a product),
+    so one save shows every mistake; a field the form already marked keeps its own message."""
+    try:
+        qs.check_lines(lines)
+    except qs.LinesInvalid as exc:
+        for issue in exc.issues:
+            field = rows[issue.index][issue.field]
+            if not field.errors:
+                field.errors = [issue.message]
+    except DomainError:
+        pass  # too many lines: the form's own limit says so
+
+
 def _save(form: QuotationForm, quotation: Quotation | None):
     """Save the draft; None when the form is to be shown again with every mistake marked."""
     valid = form.validate()
@@ -227,6 +242,7 @@ def _save(form: QuotationForm, quotation: Quotation | None):
         form.customer_id.errors = [*form.customer_id.errors, _("Choose a customer.")]
         valid = False
     if not valid:
+        _mark_line_issues(rows, lines)
         form.form_errors.append(_("Please correct the marked fields."))
         return None
     if header.customer_id is None:
@@ -276,7 +292,9 @@ def quotation_new():
         form.valid_until.data = qs.default_valid_until()
         product = db.session.get(Product, request.args.get("product_id", 0, type=int) or 0)
         if product is not None and not product.is_deleted:
-            form.lines.append_entry({"product_id": product.id, "quantity": 1, "unit_price": product.list_price})
+            form.lines.append_entry(
+                {"product_id": product.id, "quantity": Decimal(1), "unit_price": product.list_price}
+            )
     customer = _prepare(form, None)
     if form.is_submitted():
         response = _save(form, None)

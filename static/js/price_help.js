@@ -38,7 +38,7 @@
       if (attr) span.setAttribute(attr, "");
       line.appendChild(span);
     }
-    fact(t.list_price, data.list_price_text);
+    fact(t.list_price, data.list_price_text, "data-list-price");
     if ("avg_cost" in data) fact(t.avg_cost, data.avg_cost_text, "data-cost");
     if ("last_purchase_price" in data) fact(t.last_purchase_price, data.last_purchase_price_text, "data-cost");
     return line;
@@ -54,7 +54,10 @@
       [t.discount, "text-end"], [t.net_unit_price, "text-end"],
     ].forEach(function (c) { head.appendChild(el("th", c[1], c[0])); });
     head.lastChild.title = t.net_hint || "";
-    if (showMargin) head.appendChild(el("th", "text-end", t.margin));
+    if (showMargin) {
+      head.appendChild(el("th", "text-end", t.margin));
+      head.lastChild.setAttribute("data-cost", "");
+    }
     if (onPick) head.appendChild(el("th"));
     var thead = el("thead");
     thead.appendChild(head);
@@ -78,6 +81,7 @@
       tr.appendChild(number);
       tr.appendChild(el("td", "text-end app-num", row.quantity_text));
       var price = el("td", "text-end app-num", row.unit_price_text);
+      price.setAttribute("data-unit-price", "");
       if (!row.prices_include_tax) price.appendChild(el("span", "text-secondary ms-1", t.excl_tax));
       tr.appendChild(price);
       tr.appendChild(el("td", "text-end app-num", row.discount_percent === "0" ? "" : row.discount_percent));
@@ -86,12 +90,15 @@
         var margin = row.margin_percent;
         var cell = el("td", "text-end app-num", margin == null ? "—" : margin + " %");
         if (margin != null && margin.charAt(0) === "-") cell.classList.add("text-danger");
+        cell.setAttribute("data-cost", "");
+        cell.setAttribute("data-margin", "");
         tr.appendChild(cell);
       }
       if (onPick) {
         var td = el("td", "text-end");
         var button = el("button", "btn btn-link btn-sm p-0", t.use);
         button.type = "button";
+        button.setAttribute("data-price-help-use", "");
         button.title = t.use_hint || "";
         button.addEventListener("click", function () { onPick(row); });
         td.appendChild(button);

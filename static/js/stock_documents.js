@@ -7,7 +7,10 @@
 // - Product pickers (select[data-typeahead-lazy]) become Tom Select typeaheads when first used,
 //   so a document of a thousand lines opens fast.
 // - Enter in a line's box moves to the next line, adding one at the end, instead of sending
-//   the form.
+//   the form. In a form marked data-enter="field" (the quotation editor) Enter moves to the next
+//   box instead, header included, and from a line's last box to the next line; a picker's Enter
+//   picks the option, then moves on. Enter that ends an input method's composition (pinyin) only
+//   ends it.
 // - Rows are numbered again after one is added or removed.
 (function () {
   "use strict";
@@ -56,6 +59,78 @@
     if (first) first.focus();
   }
 
+  function rowsOf(editor) {
+    return Array.prototype.slice.call(editor.querySelectorAll("[data-rows-body] [data-row]"));
+  }
+
+  // The row after ``row``, added at the end when ``row`` is the last.
+  function nextRow(editor, row) {
+    var rows = rowsOf(editor);
+    var next = rows[rows.indexOf(row) + 1];
+    if (!next) {
+      var add = editor.querySelector("[data-row-add]");
+      if (add) add.click();
+      rows = rowsOf(editor);
+      next = rows[rows.indexOf(row) + 1];
+    }
+    return next;
+  }
+
+  // The boxes Enter visits, in page order. A picker counts as its <select>: its own search box is
+  // created only when first used.
+  function stops(f) {
+    return Array.prototype.filter.call(f.querySelectorAll("input, select, textarea"), function (el) {
+      if (el.disabled || el.closest(".ts-wrapper")) return false;
+      return !/^(hidden|submit|button|reset|file)$/.test(el.type || "");
+    });
+  }
+
+  function stopOf(f, target) {
+    var wrapper = target.closest(".ts-wrapper");
+    if (!wrapper) return target;
+    return Array.prototype.find.call(f.querySelectorAll("select"), function (s) {
+      return s.tomselect && s.tomselect.wrapper === wrapper;
+    }) || null;
+  }
+
+  function focusStop(stop) {
+    if (stop.matches("select[data-typeahead-lazy], select.tomselected")) {
+      var control = activatePicker(stop);
+      if (control) { control.focus(); return; }
+    }
+    stop.focus();
+    if (stop.select && stop.matches("input[type=text], input:not([type])")) stop.select();
+  }
+
+  function moveOn(f, stop) {
+    var all = stops(f);
+    var next = all[all.indexOf(stop) + 1];
+    var row = stop.closest("[data-row]");
+    var editor = stop.closest("[data-rows]");
+    if (row && editor && (!next || next.closest("[data-row]") !== row)) {
+      focusRow(nextRow(editor, row));
+    } else if (next) {
+      focusStop(next);
+    }
+  }
+
+  function enterToNextField(f, event) {
+    var target = event.target;
+    if (target.matches("textarea, button, a")) return;
+    var stop = stopOf(f, target);
+    if (!stop) return;
+    var picker = stop.tomselect;
+    if (picker && event.defaultPrevented) {
+      // The picker took this Enter to pick an option: move on once it is in place.
+      window.setTimeout(function () { moveOn(f, stop); }, 0);
+      return;
+    }
+    event.preventDefault();
+    // Text typed in a picker and nothing picked yet (results still loading): Enter waits.
+    if (picker && picker.control_input.value.trim()) return;
+    moveOn(f, stop);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var f = form();
     if (!f) return;
@@ -73,19 +148,17 @@
         if (control) window.setTimeout(function () { control.focus(); }, 0);
       });
     });
+    var byField = f.dataset.enter === "field";
     f.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter" || !event.target.matches("input[data-row-enter]")) return;
+      if (event.key !== "Enter" || event.isComposing || event.keyCode === 229) return;
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (byField) { enterToNextField(f, event); return; }
+      if (!event.target.matches("input[data-row-enter]")) return;
       event.preventDefault();
       var row = event.target.closest("[data-row]");
       var editor = event.target.closest("[data-rows]");
       if (!row || !editor) return;
-      var next = row.nextElementSibling;
-      if (!next) {
-        var add = editor.querySelector("[data-row-add]");
-        if (add) add.click();
-        next = row.nextElementSibling;
-      }
-      focusRow(next);
+      focusRow(nextRow(editor, row));
     });
     // Counted quantities: Enter goes to the next box.
     f.addEventListener("keydown", function (event) {
@@ -116,4 +189,5 @@
     });
     f.querySelectorAll("[data-rows]").forEach(renumber);
   });
+  window.erpDocumentLines = { focusRow: focusRow };
 })();

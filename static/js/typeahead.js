@@ -56,6 +56,8 @@
         if (go && value) window.location.assign(go.replace("{id}", encodeURIComponent(value)));
       },
     });
+    // The <select> it replaces is hidden, so its autofocus would leave the cursor nowhere.
+    if (select.hasAttribute("autofocus")) control.focus();
     var enter = select.dataset.typeaheadEnter;
     if (enter) {
       // Capture phase: runs before Tom Select's own Enter handling, which would pick a stale option.

@@ -49,7 +49,10 @@ def test_an_order_typed_confirmed_and_delivered(new_page):
     expect(page.locator("#lines-0-unit_price")).not_to_have_value("")  # the list price came in
     page.locator("#lines-0-quantity").fill("3")
     page.locator("#lines-0-customer_part_no").fill("ZC-6204")
+    # Enter goes from box to box; in the line's last box it adds the next line.
     page.locator("#lines-0-customer_part_no").press("Enter")
+    expect(page.locator("#lines-0-quantity")).to_be_focused()
+    page.locator("#lines-0-note").press("Enter")
     expect(page.locator("[data-rows=lines] [data-row]")).to_have_count(2)
     expect(page.locator("#lines-1-product_id-ts-control")).to_be_focused()
     preview = page.locator("[data-total-preview]").text_content()

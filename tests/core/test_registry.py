@@ -2,7 +2,16 @@
 
 import pytest
 
-from app.core.registry import DASHBOARD, MENU_SECTIONS, MenuItem, Panel, PanelRegistry, menu_for, panels
+from app.core.registry import (
+    DASHBOARD,
+    MENU_SECTIONS,
+    MenuItem,
+    Panel,
+    PanelRegistry,
+    active_menu_item,
+    menu_for,
+    panels,
+)
 from app.core.registry import register_menu_item as register
 from tests import support
 
@@ -55,6 +64,19 @@ def test_a_list_item_is_active_on_every_page_of_its_entity():
     dashboard = MenuItem("home", "reports.dashboard", "Dashboard", "speedometer2")
     assert dashboard.is_active("reports.dashboard")
     assert not dashboard.is_active("reports.dashboard_export")
+
+
+def test_only_the_closest_menu_item_is_active():
+    quotations = MenuItem("sales", "sales.quotation_list", "Quotations", "file")
+    approvals = MenuItem(
+        "sales", "sales.quotation_approvals", "Approvals", "check", active_prefix="sales.quotation_approvals"
+    )
+    sections = [(MENU_SECTIONS["sales"], [quotations, approvals])]
+    # The approval queue's endpoint starts with the list's prefix too: only the queue lights up.
+    assert quotations.is_active("sales.quotation_approvals")
+    assert active_menu_item(sections, "sales.quotation_approvals") is approvals
+    assert active_menu_item(sections, "sales.quotation_detail") is quotations
+    assert active_menu_item(sections, "auth.user_list") is None
 
 
 def _nav(page: str) -> str:

@@ -90,6 +90,29 @@ def test_bad_lines_are_marked_by_row_and_everything_typed_stays(app, world):
     assert page.count("invalid-feedback d-block") >= 2
 
 
+def test_a_line_without_a_product_is_marked_together_with_the_forms_own_errors(app, world):
+    seller = _client(app, world["seller"])
+    data = _header(world) | _lines(
+        {"product_id": world["p"], "quantity": "1", "unit_price": "-5"},
+        {"product_id": "", "quantity": "3", "unit_price": "10"},
+    )
+    page = html(seller.submit("/quotations/new", data, token_from="/quotations/new"))
+    # One save shows both: the negative price and the product missing on the other line.
+    assert 'name="lines-0-unit_price" id="lines-0-unit_price" value="-5"' in page
+    assert re.search(r'name="lines-1-product_id"[^>]*is-invalid|is-invalid[^>]*name="lines-1-product_id"', page)
+    assert "Choose a product." in page
+    assert page.count("invalid-feedback d-block") == 2
+
+
+def test_a_new_quotation_can_start_from_a_product(app, world):
+    seller = _client(app, world["seller"])
+    response = seller.get(f"/quotations/new?product_id={world['q']}")
+    page = html(response)
+    assert response.status_code == 200
+    assert f'<option value="{world["q"]}" selected>' in page
+    assert 'id="lines-0-quantity" value="1"' in page and 'id="lines-0-unit_price" value="100"' in page
+
+
 def test_five_hundred_lines_are_accepted_in_one_post(app, world):
     seller = _client(app, world["seller"])
     rows = [{"product_id": world["p"], "quantity": "1", "unit_price": "20", "lead_time": "", "note": ""}] * 500
@@ -191,6 +214,8 @@ def test_revisions_are_listed_and_compared_line_by_line(app, world, create_quota
     diff = html(seller.get(f"/quotations/{new_id}/diff?against={qid}"))
     assert 'data-diff="changed"' in diff and 'data-diff="removed"' in diff
     assert "Unit price: 18" in diff
+    # Amounts read as money, as on the quotation's own page: 200.00 before, 180.00 now.
+    assert re.search(r"Amount: [^<\d]*200\.00<", diff) and re.search(r"Amount: [^<\d]*180\.00<", diff)
     old_page = html(seller.get(f"/quotations/{qid}"))
     assert "data-old-revision" in old_page and "quotation-revise" not in old_page
 
