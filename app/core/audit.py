@@ -273,6 +273,17 @@ def display_change(entry: OperationLog, name: str, value: Any) -> Any:
         from app.core.i18n import format_dt
 
         return format_dt(datetime.fromisoformat(value))
+    column = model.__table__.columns.get(name) if model is not None and hasattr(model, "__table__") else None
+    if isinstance(value, str) and column is not None and isinstance(column.type, sa.Numeric):
+        # Stored as the database gave it ("35.1800"); read as the pages show numbers ("35.18").
+        from decimal import Decimal, InvalidOperation
+
+        from app.core.i18n import grouped
+
+        try:
+            return grouped(Decimal(value), 0, 4)
+        except InvalidOperation:
+            return value
     return value
 
 

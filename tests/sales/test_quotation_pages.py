@@ -240,3 +240,11 @@ def test_pages_speak_chinese(app, world, create_quotation, create_user):
     zh_user = create_user("xiaowang", ["sales"], locale="zh")
     client = _client(app, zh_user)
     assert "报价单" in html(client.get("/quotations/")) and "新建报价单" in html(client.get("/quotations/"))
+
+
+def test_the_history_shows_numbers_as_the_page_does(app, world, create_quotation):
+    qid = create_quotation(world["customer"], world["seller"].id, [(world["p"], 1200, "35.18")])
+    page = html(_client(app, world["seller"]).get(f"/quotations/{qid}?lang=en"))
+    history = page.split("data-history", 1)[1]
+    assert "35.18" in history and "35.1800" not in history
+    assert "1,200" in history and "1200.000" not in history
