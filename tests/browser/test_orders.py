@@ -84,3 +84,27 @@ def test_an_order_typed_confirmed_and_delivered(new_page):
     page.locator("[data-order-link]").click()
     expect(page.locator("[data-status=delivered]")).to_be_visible()
     expect(page.locator("[data-order-line] [data-delivered]").first).to_have_text("3")
+
+
+def test_a_line_is_picked_from_two_locations(new_page):
+    page = new_page()
+    sign_in(page, "warehouse")
+    page.goto("/sales-orders/?status=confirmed&lang=en")
+    page.locator("[data-list=sales_orders] tbody a").first.click()
+    page.locator("#order-deliver").click()
+    rows = page.locator("[data-delivery-lines] tbody tr")
+    count = rows.count()
+    first = rows.first
+    first.locator("[data-split]").click()
+    expect(rows).to_have_count(count + 1)
+    added = page.locator("[data-split-row]")
+    expect(added.locator("select")).to_be_focused()
+    taken = first.locator("select").input_value()
+    values = added.locator("select option").evaluate_all("options => options.map((o) => o.value)")
+    added.locator("select").select_option(next(v for v in values if v and v != taken))
+    first.locator("[name$='-quantity']").fill("1")
+    added.locator("[name$='-quantity']").fill("1")
+    page.locator("#delivery-save").click()
+    expect(page).to_have_url(re.compile(r"/deliveries/\d+$"))
+    # The same product twice, from two locations.
+    expect(page.locator("[data-list=delivery-lines] tbody tr")).to_have_count(count + 1)
