@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
     _register_extensions(app)
     _register_domains(app)
+    _register_realtime(app)
     _register_template_helpers(app)
     from app import cli
 
@@ -148,6 +149,15 @@ def _register_domains(app: Flask) -> None:
         if ui is not None:
             ui.register()
     validate_declared_permissions(app)
+
+
+def _register_realtime(app: Flask) -> None:
+    from app.core.realtime import serve_socketio_only
+    from app.extensions import socketio
+
+    socketio.init_app(app)  # after the domains: their handlers are registered by then
+    if app.config["INSTANCE_ROLE"] == "realtime":
+        serve_socketio_only(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

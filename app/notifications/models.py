@@ -1,8 +1,8 @@
 """Notifications (消息): one row per recipient, written in the recipient's language.
 
 A notification is a row first: it is written in the same transaction as the event it reports, so
-a rolled-back change notifies nobody. Pushing it to open browsers (issue 7) happens after commit
-and reads these rows; the inbox and the navbar count read them too.
+a rolled-back change notifies nobody. It is pushed to the recipient's open pages after commit; the
+inbox, the navbar count and the dropdown read these rows.
 """
 
 from __future__ import annotations

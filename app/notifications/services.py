@@ -19,8 +19,9 @@ from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
 
 from app.auth.models import User
+from app.core import realtime
 from app.core.db import after_commit, utcnow
-from app.extensions import db
+from app.extensions import db, socketio
 from app.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 # The navbar shows "99+" beyond this: counting further would cost more and say nothing more.
 UNREAD_CAP = 99
 TITLE_MAX = 200
+# A toast shows the beginning of the body; the inbox shows all of it.
+PUSHED_BODY_MAX = 500
 
 Text = str | LazyString | Callable[[], str]
 
@@ -40,7 +43,7 @@ class Kind:
 
 
 _kinds: dict[str, Kind] = {}
-# Called after commit with the ids of the users who got something (issue 7 pushes to their rooms).
+# Called after commit with the ids of the users who got something.
 _listeners: list[Callable[[list[int]], None]] = []
 
 
@@ -75,7 +78,11 @@ def _check_link(link: str) -> str:
 
 
 def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", link: str = "") -> list[int]:
-    """Notify the active users among ``user_ids``, each in their own language; return who was notified."""
+    """Notify the active users among ``user_ids``, each in their own language; return who was notified.
+
+    The rows are written in the caller's transaction; once it commits, each recipient's open pages
+    get the notification pushed (bell, dropdown, toast). A rolled-back transaction pushes nothing.
+    """
     ids = sorted(set(user_ids))
     if not ids:
         return []
@@ -88,27 +95,55 @@ def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", lin
     if not by_locale:
         return []
     now = utcnow()
-    rows = []
+    kind_info = kind_of(kind)
+    rows: list[dict[str, Any]] = []
+    shown: dict[int, dict[str, Any]] = {}
     for locale, recipients in sorted(by_locale.items()):
         with force_locale(locale):
             rendered_title = _render(title)[:TITLE_MAX]
             rendered_body = _render(body)
-        rows += [
-            {
-                "user_id": user_id,
+            label = str(kind_info.label)
+        for user_id in recipients:
+            rows.append(
+                {
+                    "user_id": user_id,
+                    "kind": kind,
+                    "title": rendered_title,
+                    "body": rendered_body,
+                    "link": link,
+                    "created_at": now,
+                }
+            )
+            shown[user_id] = {
                 "kind": kind,
+                "kind_label": label,
+                "icon": kind_info.icon,
                 "title": rendered_title,
-                "body": rendered_body,
+                "body": rendered_body[:PUSHED_BODY_MAX],
                 "link": link,
-                "created_at": now,
+                "created_at": now.isoformat(),
             }
-            for user_id in recipients
-        ]
-    db.session.execute(sa.insert(Notification.__table__), rows)
-    delivered = sorted(r["user_id"] for r in rows)
+    table = Notification.__table__
+    inserted = db.session.execute(
+        sa.insert(table).returning(table.c.id, table.c.user_id, sort_by_parameter_order=True), rows
+    ).all()
+    pushes = [(user_id, {**shown[user_id], "id": row_id}) for row_id, user_id in inserted]
+    delivered = sorted(user_id for user_id, _payload in pushes)
+    after_commit(db.session(), lambda: _push(pushes))
     after_commit(db.session(), lambda: _announce(delivered))
     log.info("notification %s for users %s", kind, delivered)
     return delivered
+
+
+def _push(pushes: list[tuple[int, dict[str, Any]]]) -> None:
+    for user_id, payload in pushes:
+        socketio.emit_to_user(user_id, realtime.NOTIFICATION, {"notification": payload})
+
+
+def push_unread(user_id: int) -> None:
+    """After commit, tell the user's open pages their unread count (read in one of them)."""
+    count = unread_count(user_id)
+    after_commit(db.session(), lambda: socketio.emit_to_user(user_id, realtime.UNREAD, {"unread": count}))
 
 
 def _announce(user_ids: list[int]) -> None:

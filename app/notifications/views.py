@@ -1,9 +1,9 @@
-"""The inbox (/notifications/) and the navbar bell's unread count. Everyone signed in has an inbox
-and sees only their own notifications."""
+"""The inbox (/notifications/), the navbar bell (unread count and dropdown) and what open pages ask
+for while live. Everyone signed in has an inbox and sees only their own notifications."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,12 +11,13 @@ from app.auth.access import login_only
 from app.core.listing import page_args, paginate
 from app.core.security import safe_next
 from app.extensions import db
-from app.notifications import services
+from app.notifications import events, services
 from app.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__)
 
 SHOW_CHOICES = ("all", "unread")
+DROPDOWN_SIZE = 8
 
 
 def _me_id() -> int:
@@ -80,6 +81,7 @@ def _own_or_404(notification_id: int) -> Notification:
 def notification_read(notification_id: int):
     notification = _own_or_404(notification_id)
     services.mark_read(notification)
+    services.push_unread(_me_id())
     db.session.commit()
     if request.form.get("open") and notification.link:
         target = safe_next(request.script_root + notification.link) or url_for("notifications.notification_list")
@@ -92,9 +94,49 @@ def notification_read(notification_id: int):
 def notification_read_all():
     up_to = request.form.get("up_to", type=int)
     count = services.mark_all_read(_me_id(), up_to)
+    services.push_unread(_me_id())
     db.session.commit()
     if count:
         flash(_("%(n)d notification(s) marked as read.", n=count), "success")
     else:
         flash(_("There were no unread notifications."), "info")
     return _back_to_list()
+
+
+# --- what live pages ask for -------------------------------------------------------------------
+
+
+@bp.get("/notifications/dropdown")
+@login_only
+def notification_dropdown():
+    """The bell's dropdown: the newest notifications (a fragment the page fetches when opened)."""
+    items = db.session.scalars(services.inbox_query(_me_id()).limit(DROPDOWN_SIZE)).all()
+    return render_template("notifications/_dropdown.html", items=items, unread=services.unread_count(_me_id()))
+
+
+@bp.get("/api/notifications/live")
+@login_only
+def notification_live():
+    """What a page shows live, for pages whose Socket.IO connection is down (they poll this)."""
+    return jsonify(events.live_state(current_user, with_work=request.args.get("work") == "1"))
+
+
+@bp.post("/api/notifications/<int:notification_id>/read")
+@login_only
+def notification_read_api(notification_id: int):
+    """Mark one as read from the dropdown or a toast (CSRF token in the X-CSRFToken header)."""
+    notification = _own_or_404(notification_id)
+    services.mark_read(notification)
+    services.push_unread(_me_id())
+    db.session.commit()
+    return jsonify({"unread": services.unread_count(_me_id())})
+
+
+@bp.get("/api/menu")
+@login_only
+def menu_fragment():
+    """The side menu as the user's current permissions allow, for pages told their access changed."""
+    endpoint = request.args.get("for", "")
+    if endpoint not in current_app.view_functions:
+        endpoint = ""
+    return render_template("_menu.html", active_endpoint=endpoint)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -36,6 +38,21 @@ def _status(query: sa.Select, value: str) -> sa.Select:
 
 def _status_choices() -> list[tuple[str, str]]:
     return [("", _l("All statuses"))] + [(s.value, label) for s, label in STATUS_LABELS.items()]
+
+
+EXPIRY_WINDOWS = (3, 7)
+
+
+def _expires_within(query: sa.Select, value: str) -> sa.Select:
+    """Valid until today or within the next ``value`` days (combine with status "sent")."""
+    if not value.isdigit() or int(value) not in EXPIRY_WINDOWS:
+        return query
+    today = quotations.company_today()
+    return query.where(Quotation.valid_until.between(today, today + timedelta(days=int(value))))
+
+
+def _expiry_choices() -> list[tuple[str, str]]:
+    return [("", _l("Any validity"))] + [(str(n), _l("Expiring within %(n)d days", n=n)) for n in EXPIRY_WINDOWS]
 
 
 def _salesperson(query: sa.Select, value: str) -> sa.Select:
@@ -97,6 +114,7 @@ QUOTATION_LIST = lv.ListSpec(
     filters=[
         lv.Filter("status", _l("Status"), _status, choices=_status_choices),
         lv.Filter("salesperson", _l("Salesperson"), _salesperson, choices=_salesperson_choices),
+        lv.Filter("expires_within", _l("Validity"), _expires_within, choices=_expiry_choices),
     ],
     search=_search,
     search_placeholder=_l("Number or customer"),
