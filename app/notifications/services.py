@@ -16,13 +16,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from app.auth.models import User
+from app.auth.models import Role, User, user_roles
 from app.core import realtime
 from app.core.db import after_commit, utcnow
+from app.core.errors import DomainError
+from app.core.security import safe_next
 from app.extensions import db, socketio
-from app.notifications.models import Notification
+from app.notifications.models import Broadcast, Notification
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +209,56 @@ def mark_all_read(user_id: int, up_to_id: int | None = None) -> int:
         # One that arrived after the page was shown stays unread: nobody has seen it yet.
         update = update.where(table.c.id <= up_to_id)
     return db.session.execute(update).rowcount or 0
+
+
+# --- broadcasts (消息管理) -----------------------------------------------------------------------
+
+BROADCAST_KIND = "broadcast"
+BODY_MAX = 2000
+
+register_kind(BROADCAST_KIND, _l("Message"), "megaphone")
+
+
+def broadcast_recipients(role_ids: Iterable[int] | None) -> list[int]:
+    """Active users now: everyone (``None``), or the holders of any of ``role_ids``."""
+    query = sa.select(User.id).where(User.is_active.is_(True))
+    if role_ids is not None:
+        query = query.where(User.id.in_(sa.select(user_roles.c.user_id).where(user_roles.c.role_id.in_(role_ids))))
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def send_broadcast(title: str, body: str, link: str, role_ids: Iterable[int] | None) -> Broadcast:
+    """Send a message to everyone (``role_ids`` None) or to the holders of these roles, as they are now."""
+    title, body, link = title.strip(), body.strip(), link.strip()
+    if not title:
+        raise DomainError(_("Enter a title."))
+    if len(title) > TITLE_MAX or len(body) > BODY_MAX:
+        raise DomainError(_("The title or the message is too long."))
+    if link and safe_next(link) is None:
+        raise DomainError(_("A link must be a path inside this console, such as /quotations/."))
+    roles: list[Role] = []
+    if role_ids is not None:
+        roles = list(db.session.scalars(sa.select(Role).where(Role.id.in_(set(role_ids))).order_by(Role.name)))
+        if not roles:
+            raise DomainError(_("Choose at least one role, or send to everyone."))
+    recipients = broadcast_recipients(None if role_ids is None else [r.id for r in roles])
+    if not recipients:
+        raise DomainError(_("Nobody holds these roles: the message was not sent."))
+    broadcast = Broadcast(
+        title=title,
+        body=body,
+        link=link,
+        to_everyone=role_ids is None,
+        role_names=",".join(r.name for r in roles),
+        recipient_count=len(recipients),
+    )
+    db.session.add(broadcast)
+    db.session.flush()
+    notify(recipients, BROADCAST_KIND, title, body, link)
+    log.info("broadcast %r sent to %d users", title, len(recipients))
+    return broadcast
+
+
+def broadcasts_query() -> sa.Select:
+    """Sent broadcasts, newest first."""
+    return sa.select(Broadcast).order_by(Broadcast.id.desc())

@@ -6,12 +6,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
-from app.auth.access import login_only
+from app.auth.access import login_only, require
+from app.auth.models import Role
+from app.core.errors import DomainError
 from app.core.listing import page_args, paginate
 from app.core.security import safe_next
 from app.extensions import db
 from app.notifications import events, services
+from app.notifications.forms import ROLES, BroadcastForm
 from app.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__)
@@ -140,3 +144,46 @@ def menu_fragment():
     if endpoint not in current_app.view_functions:
         endpoint = ""
     return render_template("_menu.html", active_endpoint=endpoint)
+
+
+# --- broadcasts (消息管理) -----------------------------------------------------------------------
+
+
+@bp.get("/notifications/broadcasts/")
+@require("notifications.broadcast")
+def broadcast_list():
+    page = paginate(services.broadcasts_query(), *page_args())
+    titles = {r.name: r.title for r in db.session.scalars(db.select(Role))}
+    return render_template("notifications/broadcast_list.html", page=page, role_titles=titles)
+
+
+def _broadcast_form() -> tuple[BroadcastForm, list[Role]]:
+    form = BroadcastForm()
+    roles = list(db.session.scalars(db.select(Role).order_by(Role.name)))
+    form.roles.choices = [SelectChoice(r.id, r.title) for r in roles]
+    return form, roles
+
+
+@bp.get("/notifications/broadcasts/new")
+@require("notifications.broadcast")
+def broadcast_new():
+    form, roles = _broadcast_form()
+    return render_template("notifications/broadcast_form.html", form=form, roles=roles)
+
+
+@bp.post("/notifications/broadcasts/new")
+@require("notifications.broadcast")
+def broadcast_send():
+    form, roles = _broadcast_form()
+    if not form.validate_on_submit():
+        return render_template("notifications/broadcast_form.html", form=form, roles=roles), 400
+    role_ids = form.roles.data if form.audience.data == ROLES else None
+    try:
+        broadcast = services.send_broadcast(form.title.data, form.body.data or "", form.link.data or "", role_ids)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return render_template("notifications/broadcast_form.html", form=form, roles=roles), 400
+    db.session.commit()
+    flash(_("Message sent to %(n)d people.", n=broadcast.recipient_count), "success")
+    return redirect(url_for("notifications.broadcast_list"))
