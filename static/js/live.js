@@ -151,9 +151,8 @@
       var n = data && data.notification;
       if (!n) return;
       setUnread(unread() + 1);
-      var toast = showToast(n.title, n.body, { icon: n.icon, label: n.kind_label }, function () {
-        openNotification(n.id, n.link);
-      });
+      var open = safePath(n.link) ? function () { openNotification(n.id, n.link); } : null;
+      var toast = showToast(n.title, n.body, { icon: n.icon, label: n.kind_label }, open);
       if (toast) toast.setAttribute("data-toast-notification", String(n.id));
       if (dropdownOpen()) loadDropdown();
       if (inboxNews) inboxNews.hidden = false;

@@ -36,7 +36,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.fixture(scope="session")
 def live_server(redis_url: str) -> Iterator[LiveServer]:
     with live_environment("browser", redis_url, RUN_ID) as live:
-        yield live.start_server()
+        # Every open page holds a thread for its live connection (Socket.IO in threading mode).
+        yield live.start_server(threads=32)
 
 
 @pytest.fixture(scope="session")
