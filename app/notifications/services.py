@@ -101,47 +101,54 @@ def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", lin
     now = utcnow()
     kind_info = kind_of(kind)
     rows: list[dict[str, Any]] = []
-    shown: dict[int, dict[str, Any]] = {}
+    shown: dict[str, dict[str, Any]] = {}  # per language: what the open pages show
     for locale, recipients in sorted(by_locale.items()):
         with force_locale(locale):
             rendered_title = _render(title)[:TITLE_MAX]
             rendered_body = _render(body)
             label = str(kind_info.label)
-        for user_id in recipients:
-            rows.append(
-                {
-                    "user_id": user_id,
-                    "kind": kind,
-                    "title": rendered_title,
-                    "body": rendered_body,
-                    "link": link,
-                    "created_at": now,
-                }
-            )
-            shown[user_id] = {
+        rows += [
+            {
+                "user_id": user_id,
                 "kind": kind,
-                "kind_label": label,
-                "icon": kind_info.icon,
                 "title": rendered_title,
-                "body": rendered_body[:PUSHED_BODY_MAX],
+                "body": rendered_body,
                 "link": link,
-                "created_at": now.isoformat(),
+                "created_at": now,
             }
+            for user_id in recipients
+        ]
+        shown[locale] = {
+            "kind": kind,
+            "kind_label": label,
+            "icon": kind_info.icon,
+            "title": rendered_title,
+            "body": rendered_body[:PUSHED_BODY_MAX],
+            "link": link,
+            "created_at": now.isoformat(),
+        }
     table = Notification.__table__
     inserted = db.session.execute(
         sa.insert(table).returning(table.c.id, table.c.user_id, sort_by_parameter_order=True), rows
-    ).all()
-    pushes = [(user_id, {**shown[user_id], "id": row_id}) for row_id, user_id in inserted]
-    delivered = sorted(user_id for user_id, _payload in pushes)
+    )
+    ids = {user_id: row_id for row_id, user_id in inserted}
+    # One push per language, to all its recipients' rooms at once (a message to 200 people is one
+    # message on the queue, encoded once). Each recipient has exactly one row among ``ids``, so the
+    # range names it: opening the toast marks "my notification in this range" read.
+    pushes = []
+    for locale, recipients in sorted(by_locale.items()):
+        mine = [ids[u] for u in recipients]
+        pushes.append((recipients, {**shown[locale], "ids": [min(mine), max(mine)]}))
+    delivered = sorted(ids)
     after_commit(db.session(), lambda: _push(pushes))
     after_commit(db.session(), lambda: _announce(delivered))
     log.info("notification %s for users %s", kind, delivered)
     return delivered
 
 
-def _push(pushes: list[tuple[int, dict[str, Any]]]) -> None:
-    for user_id, payload in pushes:
-        socketio.emit_to_user(user_id, realtime.NOTIFICATION, {"notification": payload})
+def _push(pushes: list[tuple[list[int], dict[str, Any]]]) -> None:
+    for recipients, payload in pushes:
+        socketio.emit_to_users(recipients, realtime.NOTIFICATION, {"notification": payload})
 
 
 def push_unread(user_id: int) -> None:
@@ -180,6 +187,19 @@ def unread_count(user_id: int) -> int:
 def newest_id(user_id: int) -> int | None:
     """The id of the user's newest notification (what "mark all as read" covers)."""
     return db.session.scalar(sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id))
+
+
+def mark_read_between(user_id: int, first_id: int, last_id: int) -> int:
+    """Mark read the user's notifications with ids from ``first_id`` to ``last_id`` (one pushed
+    notification names its batch so); return how many."""
+    table = Notification.__table__
+    update = (
+        sa.update(table)
+        .where(table.c.user_id == user_id, table.c.id.between(first_id, last_id), table.c.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(update).rowcount or 0
 
 
 def get_own(user_id: int, notification_id: int) -> Notification | None:

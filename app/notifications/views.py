@@ -22,6 +22,8 @@ bp = Blueprint("notifications", __name__)
 
 SHOW_CHOICES = ("all", "unread")
 DROPDOWN_SIZE = 8
+# A pushed batch spans at most one id per recipient (and whatever other rows were written meanwhile).
+READ_RANGE_MAX = 1_000_000
 
 
 def _me_id() -> int:
@@ -125,12 +127,15 @@ def notification_live():
     return jsonify(events.live_state(current_user, with_work=request.args.get("work") == "1"))
 
 
-@bp.post("/api/notifications/<int:notification_id>/read")
+@bp.post("/api/notifications/<int:first_id>/read")
 @login_only
-def notification_read_api(notification_id: int):
-    """Mark one as read from the dropdown or a toast (CSRF token in the X-CSRFToken header)."""
-    notification = _own_or_404(notification_id)
-    services.mark_read(notification)
+def notification_read_api(first_id: int):
+    """Mark read from the dropdown or a toast (CSRF token in the X-CSRFToken header): the user's
+    notification ``first_id``, or theirs among ``first_id`` to ``?to=`` (a pushed batch)."""
+    last_id = request.args.get("to", type=int) or first_id
+    if last_id < first_id or last_id - first_id > READ_RANGE_MAX:
+        abort(400)
+    services.mark_read_between(_me_id(), first_id, last_id)
     services.push_unread(_me_id())
     db.session.commit()
     return jsonify({"unread": services.unread_count(_me_id())})

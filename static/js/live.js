@@ -77,8 +77,9 @@
         .catch(function () { /* the inbox link still works */ });
     }
 
-    function markRead(id) {
-      return fetch(cfg.readUrl.replace("{id}", String(id)), {
+    function markRead(ids) {
+      var url = cfg.readUrl.replace("{id}", String(ids[0])) + (ids[1] !== ids[0] ? "?to=" + ids[1] : "");
+      return fetch(url, {
         method: "POST",
         credentials: "same-origin",
         headers: { "X-CSRFToken": cfg.csrf, Accept: "application/json" },
@@ -88,8 +89,8 @@
       });
     }
 
-    function openNotification(id, link) {
-      markRead(id).catch(function () { return null; }).then(function () {
+    function openNotification(ids, link) {
+      markRead(ids).catch(function () { return null; }).then(function () {
         if (safePath(link)) window.location.assign(link);
         else if (dropdownOpen()) loadDropdown();
       });
@@ -101,7 +102,8 @@
         var item = event.target.closest("[data-notification]");
         if (!item) return;
         event.preventDefault();
-        openNotification(item.dataset.notification, item.dataset.link);
+        var id = parseInt(item.dataset.notification, 10);
+        openNotification([id, id], item.dataset.link);
       });
     }
 
@@ -151,9 +153,8 @@
       var n = data && data.notification;
       if (!n) return;
       setUnread(unread() + 1);
-      var open = safePath(n.link) ? function () { openNotification(n.id, n.link); } : null;
-      var toast = showToast(n.title, n.body, { icon: n.icon, label: n.kind_label }, open);
-      if (toast) toast.setAttribute("data-toast-notification", String(n.id));
+      var open = safePath(n.link) ? function () { openNotification(n.ids, n.link); } : null;
+      showToast(n.title, n.body, { icon: n.icon, label: n.kind_label }, open);
       if (dropdownOpen()) loadDropdown();
       if (inboxNews) inboxNews.hidden = false;
     }

@@ -96,7 +96,7 @@ def test_a_notification_reaches_its_recipient_after_commit_in_their_language(app
     with app.app_context():
         row = db.session.scalar(sa.select(Notification).where(Notification.user_id == _user_id(reader)))
     assert pushed["notification"] | {"created_at": None} == {
-        "id": row.id,
+        "ids": [row.id, row.id],
         "kind": "test",
         "kind_label": "test",
         "icon": "bell",
@@ -135,6 +135,24 @@ def test_marking_read_tells_the_users_other_pages_the_new_count(app, connect, lo
     assert _events(other_tab, "unread") == [{"unread": 0}]
 
 
+def test_one_push_to_many_names_each_recipients_own_row(app, connect, login):
+    first, second = login("sales"), login("sales")
+    pages = [connect(first), connect(second)]
+    for page in pages:
+        page.get_received()
+    _notify(app, [_user_id(first), _user_id(second)], title="To both")
+    (one,), (two,) = (_events(page, "notification") for page in pages)
+    assert one == two  # one message for both, in their (same) language
+    low, high = one["notification"]["ids"]
+
+    token = first.csrf_token("/notifications/")
+    response = first.post(f"/api/notifications/{low}/read?to={high}", headers={"X-CSRFToken": token})
+    assert response.get_json() == {"unread": 0}
+    with app.app_context():
+        assert services.unread_count(_user_id(second)) == 1  # the other recipient's row is theirs
+    assert first.post(f"/api/notifications/{high}/read?to={low}", headers={"X-CSRFToken": token}).status_code == 400
+
+
 def test_marking_read_through_the_api_needs_the_csrf_token(app, login):
     reader = login("sales")
     _notify(app, [_user_id(reader)])
@@ -151,9 +169,12 @@ def test_nobody_marks_someone_elses_notification_read(app, login):
     with app.app_context():
         theirs = services.newest_id(_user_id(owner))
     token = intruder.csrf_token("/notifications/")
-    assert intruder.post(f"/api/notifications/{theirs}/read", headers={"X-CSRFToken": token}).status_code == 404
+    response = intruder.post(f"/api/notifications/{theirs}/read?to={theirs + 5}", headers={"X-CSRFToken": token})
+    assert response.get_json() == {"unread": 0}  # the intruder's own count; nothing of theirs was there
     with app.app_context():
         assert services.unread_count(_user_id(owner)) == 1
+    # The inbox's own form answers 404 for someone else's notification.
+    assert intruder.submit(f"/notifications/{theirs}/read", {}, token_from="/notifications/").status_code == 404
 
 
 # --- access changes reach open pages at once ----------------------------------------------------
