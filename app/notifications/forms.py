@@ -22,7 +22,7 @@ class BroadcastForm(FlaskForm):
         default=EVERYONE,
     )
     roles = MultiCheckboxField(_l("Roles"), coerce=int, validate_choice=False)
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField(_l("Message title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     body = TextAreaField(_l("Message"), validators=[Optional(), Length(max=BODY_MAX)])
     link = StringField(
         _l("Link"),

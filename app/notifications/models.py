@@ -56,7 +56,7 @@ class Broadcast(Audited, TimestampMixin, AuthorMixin, db.Model):
     __audit_type__ = "broadcast"
     __audit_type_label__ = _l("Broadcast message")
     __audit_labels__ = {
-        "title": _l("Title"),
+        "title": _l("Message title"),
         "body": _l("Message"),
         "link": _l("Link"),
         "to_everyone": _l("To everyone"),

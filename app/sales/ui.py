@@ -48,7 +48,8 @@ def register() -> None:
             "hourglass-split",
             count=lambda: lv.count(QUOTATION_LIST, can, _expiring_args(), WORK_COUNT_CAP),
             link=lambda: url_for("sales.quotation_list", **_expiring_args()),
-            permissions=("quotations.view",),
+            # Those who make quotations; finance reads them all but has none of its own.
+            permissions=("quotations.view", "quotations.edit"),
             order=20,
         )
     )

@@ -24,6 +24,8 @@
     var dashboard = document.querySelector("[data-dashboard]");
     var inboxNews = document.querySelector("[data-inbox-news]");
     var toasts = document.getElementById("app-toasts");
+    // Fragments come in the language this page is shown in (it may be a one-off ?lang=).
+    var lang = "lang=" + encodeURIComponent(document.body.dataset.lang || "");
     var pollTimer = null;
     var syncTimer = null;
     var leaving = false;
@@ -56,6 +58,9 @@
       icon.classList.toggle("bi-bell-fill", n > 0);
       icon.classList.toggle("bi-bell", n === 0);
       bell.setAttribute("aria-label", n > 0 ? bell.dataset.labelUnread.replace("{n}", String(n)) : bell.dataset.label);
+      document.querySelectorAll("[data-unread-total]").forEach(function (badge) {
+        badge.textContent = n > CAP ? CAP + "+" : String(n);
+      });
       var href = bell.getAttribute("href").split("?")[0];
       bell.setAttribute("href", n > 0 ? href + "?show=unread" : href);
     }
@@ -66,7 +71,7 @@
 
     function loadDropdown() {
       if (!bellMenu) return;
-      fetch(bell.dataset.dropdownUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      fetch(bell.dataset.dropdownUrl + "?" + lang, { credentials: "same-origin", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (response.redirected && response.url.indexOf(cfg.loginUrl) >= 0) { goToLogin(); return null; }
           return response.ok ? response.text() : null;
@@ -183,7 +188,7 @@
     function reloadMenu() {
       if (dashboard) { window.location.reload(); return; }
       if (!menuEl) return;
-      var url = cfg.menuUrl + "?for=" + encodeURIComponent(menuEl.dataset.menuFor || "");
+      var url = cfg.menuUrl + "?" + lang + "&for=" + encodeURIComponent(menuEl.dataset.menuFor || "");
       fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (response.redirected && response.url.indexOf(cfg.loginUrl) >= 0) { goToLogin(); return null; }

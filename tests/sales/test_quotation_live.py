@@ -116,7 +116,7 @@ def test_approvals_waiting_counts_what_the_approval_queue_lists(app, people, cre
 
 
 def test_my_quotations_expiring_within_3_days_are_counted_for_their_salesperson_only(
-    app, people, create_quotation, create_customer
+    app, people, create_quotation, create_customer, login
 ):
     from app.extensions import db
     from app.sales import quotations as qs
@@ -146,6 +146,7 @@ def test_my_quotations_expiring_within_3_days_are_counted_for_their_salesperson_
     listed = _listed(seller, link)
     assert soon in listed and expired not in listed and len(listed) == 2
     assert _work(other)["quotations_expiring"][0] == 1
+    assert "quotations_expiring" not in _work(login("finance"))  # reads every quotation, makes none
 
 
 def test_sending_a_quotation_tells_its_salespersons_dashboard_to_recount(app, people, create_quotation, connect):
