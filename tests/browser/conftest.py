@@ -37,7 +37,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 def live_server(redis_url: str) -> Iterator[LiveServer]:
     with live_environment("browser", redis_url, RUN_ID) as live:
         # Every open page holds a thread for its live connection (Socket.IO in threading mode).
-        yield live.start_server(threads=32)
+        # A short polling period, so the test of a page without its live connection is quick.
+        yield live.start_server(threads=32, extra_env={"NOTIFICATION_POLL_SECONDS": "5"})
 
 
 @pytest.fixture(scope="session")

@@ -101,3 +101,25 @@ def test_a_notification_arrives_live_and_access_changes_reach_the_open_page(thro
     expect(admin.locator("#user-reactivate")).to_be_visible()
     expect(seller).to_have_url(re.compile(r"/login(\?|$)"))
     expect(seller.locator("#login-submit")).to_be_visible()
+
+
+def test_without_its_live_connection_a_page_polls_for_its_unread_count(new_context, live_server):
+    from tests.live import WebUser
+
+    context = new_context()
+    # Socket.IO cannot get through at all: neither its WebSocket nor its long-polling fallback.
+    context.route_web_socket(re.compile(r".*/socket\.io/.*"), lambda ws: ws.close())
+    context.route(re.compile(r".*/socket\.io/.*"), lambda route: route.abort())
+    page = context.new_page()
+    sign_in(page, "warehouse")
+    bell = page.locator("#nav-bell")
+    expect(bell).to_have_class(re.compile(r"app-bell-offline"))
+    before = int(bell.get_attribute("data-unread"))
+
+    admin = WebUser(live_server)
+    assert admin.login("admin").status_code == 302
+    title = "Polled " + unique("p")
+    response = admin.submit("/notifications/broadcasts/new", [("title", title), ("audience", "everyone")])
+    assert response.status_code == 302
+    expect(bell).to_have_attribute("data-unread", str(before + 1), timeout=15_000)
+    expect(page.locator(".app-toast")).to_have_count(0)  # polling updates the count, it shows no toast

@@ -45,6 +45,14 @@ def test_an_event_through_web_instance_b_reaches_a_client_connected_to_the_realt
     assert pushed["notification"]["kind"] == "broadcast"
 
 
+def test_a_web_instance_holds_live_connections_too_as_make_run_serves_them(cluster, listen):
+    # One gthread process serving pages and Socket.IO (threading mode) is the embedded default.
+    buyer = _signed_in(cluster.a, "purchaser")
+    page = listen(buyer, cluster.a.url)
+    _broadcast(_signed_in(cluster.b, "admin"), "To a page on web instance A")
+    page.wait_for("notification", lambda d: d["notification"]["title"] == "To a page on web instance A")
+
+
 def test_a_cli_job_reaches_connected_pages_through_the_message_queue(cluster, listen):
     keeper = _signed_in(cluster.b, "warehouse")
     page = listen(keeper, cluster.realtime.url)
