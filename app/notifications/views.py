@@ -127,11 +127,12 @@ def notification_live():
     return jsonify(events.live_state(current_user, with_work=request.args.get("work") == "1"))
 
 
-@bp.post("/api/notifications/<int:first_id>/read")
+@bp.post("/api/notifications/<int:notification_id>/read")
 @login_only
-def notification_read_api(first_id: int):
+def notification_read_api(notification_id: int):
     """Mark read from the dropdown or a toast (CSRF token in the X-CSRFToken header): the user's
-    notification ``first_id``, or theirs among ``first_id`` to ``?to=`` (a pushed batch)."""
+    notification ``notification_id``, or theirs among it to ``?to=`` (a pushed batch names a range)."""
+    first_id = notification_id
     last_id = request.args.get("to", type=int) or first_id
     if last_id < first_id or last_id - first_id > READ_RANGE_MAX:
         abort(400)

@@ -270,6 +270,10 @@
     // The answer to sync says whether the permissions really moved since this page last looked.
     socket.on("access_changed", sync);
     socket.on("signed_out", function () { socket.disconnect(); goToLogin(); });
+    // This page is already on its way elsewhere (signing out itself, say): it follows its own
+    // navigation rather than the push.
+    window.addEventListener("beforeunload", function () { leaving = true; });
     window.addEventListener("pagehide", function () { leaving = true; });
+    window.addEventListener("pageshow", function (event) { if (event.persisted) leaving = false; });
   });
 })();

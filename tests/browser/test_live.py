@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT
 from tests.browser.ui import create_user, menu_links, role_id, sign_in, unique
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 
 @pytest.fixture

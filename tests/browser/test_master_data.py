@@ -19,8 +19,9 @@ def test_quick_find_opens_the_product_typed_with_separators_and_spaces(new_page)
     option = page.locator(".app-quick-find .ts-dropdown .option").filter(has_text="SKF 6204-2RS").first
     expect(option).to_be_visible()
     option.click()
-    expect(page).to_have_url(re.compile(r"/products/\d+$"))
-    expect(page.locator("[data-product-facts]")).to_contain_text("6204-2RS")
+    # The quick find opens the model lookup (价格查询): stock, list price and prices quoted.
+    expect(page).to_have_url(re.compile(r"/sales/lookup/\d+$"))
+    expect(page.locator("[data-product-facts] [data-model]")).to_have_text("6204-2RS")
 
 
 def test_batch_delete_asks_first_and_counts_the_selection(new_page):
