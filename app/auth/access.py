@@ -78,6 +78,18 @@ def permissions_from_db(user_id: int) -> frozenset[str]:
     return frozenset(rows) & registry.all_permissions()
 
 
+def holders_of(name: str):
+    """A subquery of the ids of users holding permission ``name`` through any of their roles
+    (active or not: callers add their own conditions)."""
+    from app.auth.models import RolePermission, user_roles
+
+    return (
+        db.select(user_roles.c.user_id)
+        .join(RolePermission, RolePermission.role_id == user_roles.c.role_id)
+        .where(RolePermission.permission == name)
+    )
+
+
 def permissions_of(user) -> frozenset[str]:
     """Return the user's permission set, from Redis under the user's current version or from the DB."""
     if not user.is_active:

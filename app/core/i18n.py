@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import flask_babel
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
 LANG_ARG = "lang"
@@ -52,6 +53,34 @@ def html_lang() -> str:
 
 def _babel_locale() -> str:
     return "zh_Hans_CN" if str(get_locale()) == "zh" else "en_US"
+
+
+def user_zone() -> ZoneInfo:
+    """The user's time zone as a zoneinfo object (Babel hands out pytz zones, which must not be
+    passed as tzinfo)."""
+    return ZoneInfo(str(get_timezone()))
+
+
+def user_today() -> date:
+    return datetime.now(user_zone()).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight starting ``day`` in the user's time zone, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=user_zone())
+
+
+def day_end(day: date) -> datetime:
+    """Midnight ending ``day`` (the start of the next one) in the user's time zone."""
+    return day_start(day + timedelta(days=1))
+
+
+def parse_day(value: str | None) -> date | None:
+    """A date typed as YYYY-MM-DD, or None for anything else."""
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
 
 
 def format_dt(value: datetime | None, fmt: str = "short") -> str:

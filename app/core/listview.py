@@ -17,9 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from app.core.i18n import format_day, format_dt, grouped
+from app.core.i18n import day_end, day_start, format_day, format_dt, grouped, parse_day
 from app.core.listing import Page, page_args, paginate
 from app.extensions import db
 
@@ -79,6 +80,23 @@ class Filter:
     placeholder: Any = None
     default: str = ""  # applied when the query string does not name the filter
     input_type: str = "text"  # a text box's type; "date" shows a date picker labelled with ``label``
+    hidden: bool = False  # applied from the query string (links from other pages), not shown as a box
+
+
+def date_range_filters(expr: Any, *, from_key: str = "from", to_key: str = "to") -> list[Filter]:
+    """Two date boxes, "from" and "to" (both days included, in the user's time zone), on ``expr``
+    (a timestamp or a date column)."""
+    is_date = isinstance(getattr(expr, "type", None), sa.Date)
+
+    def since(query: sa.Select, value: str) -> sa.Select:
+        day = parse_day(value)
+        return query if day is None else query.where(expr >= (day if is_date else day_start(day)))
+
+    def until(query: sa.Select, value: str) -> sa.Select:
+        day = parse_day(value)
+        return query if day is None else query.where(expr <= day if is_date else expr < day_end(day))
+
+    return [Filter(from_key, _l("From"), since, input_type="date"), Filter(to_key, _l("To"), until, input_type="date")]
 
 
 @dataclass
@@ -286,7 +304,13 @@ def render_rows(result: ListResult) -> list[RenderedRow]:
                 text = str(escape(value))
             if column.link and url is not None:
                 text = f'<a href="{escape(url(row))}">{text}</a>'
-            parts.append(f'<td class="text-end app-num">{text}</td>' if column.numeric else f"<td>{text}</td>")
+            if column.numeric:
+                parts.append(f'<td class="text-end app-num">{text}</td>')
+            elif kind in (DATE, DATETIME) or column.link:
+                # Dates and document numbers read badly broken over two lines.
+                parts.append(f'<td class="text-nowrap">{text}</td>')
+            else:
+                parts.append(f"<td>{text}</td>")
         deleted = getattr(row, "deleted_at", None) is not None
         rendered.append(RenderedRow(row=row, cells=Markup("".join(parts)), deleted=deleted))
     return rendered

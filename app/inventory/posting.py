@@ -313,11 +313,18 @@ def _check_places(state: _State, lines: Sequence[MoveLine]) -> None:
 
 
 def post_moves(
-    lines: Sequence[MoveLine], source: Source, *, reason: str = "", reverses: Sequence[int] | None = None
+    lines: Sequence[MoveLine],
+    source: Source,
+    *,
+    reason: str = "",
+    reverses: Sequence[int] | None = None,
+    reserved_by: str | None = None,
 ) -> list[int]:
     """Post ``lines`` as stock moves; return the new move ids. Refuses the whole posting when any
     line would take a location below zero or take stock reserved for others. ``reverses`` (one
-    move id per line) marks a cancellation: each new move undoes that move."""
+    move id per line) marks a cancellation: each new move undoes that move. Lines that consume a
+    reservation take the one their ``source_line_id`` holds under ``reserved_by`` (a delivery
+    consumes what its sales order line reserved; default: the posting's own source type)."""
     if not lines:
         raise DomainError(_("There is nothing to post."))
     if reverses is not None and len(reverses) != len(lines):
@@ -330,7 +337,8 @@ def post_moves(
     )
     _check_places(state, lines)
     company_on_hand = _company_on_hand(state.products)
-    reservations = _reservations_to_consume(source, lines)
+    reservation_type = reserved_by or source.type
+    reservations = _reservations_to_consume(reservation_type, lines)
     now = utcnow()
     actor = current_actor_id()
     move_rows = []
@@ -394,7 +402,7 @@ def post_moves(
             }
         )
     _write(state, now)
-    _write_consumed_reservations(source, reservations, now)
+    _write_consumed_reservations(reservation_type, reservations, now)
     ids = _insert_moves(move_rows)
     _check_low_stock(state)
     log.info("posted %d moves for %s %s", len(move_rows), source.type, source.number or source.id)
@@ -513,24 +521,24 @@ def _check_low_stock(state: _State) -> None:
 # --- reservations ------------------------------------------------------------------------------
 
 
-def _reservations_to_consume(source: Source, lines: Sequence[MoveLine]) -> dict[tuple[int, int, int], Decimal]:
+def _reservations_to_consume(source_type: str, lines: Sequence[MoveLine]) -> dict[tuple[int, int, int], Decimal]:
     keys = {(line.source_line_id, line.product_id, line.warehouse_id) for line in lines if line.consume_reservation}
     if not keys:
         return {}
     table = StockReservation.__table__
     rows = db.session.execute(
         sa.select(table.c.source_line_id, table.c.product_id, table.c.warehouse_id, table.c.quantity).where(
-            table.c.source_type == source.type, table.c.source_line_id.in_({k[0] for k in keys})
+            table.c.source_type == source_type, table.c.source_line_id.in_({k[0] for k in keys})
         )
     )
     return {(r.source_line_id, r.product_id, r.warehouse_id): r.quantity for r in rows}
 
 
-def _write_consumed_reservations(source: Source, remaining: dict[tuple[int, int, int], Decimal], now) -> None:
+def _write_consumed_reservations(source_type: str, remaining: dict[tuple[int, int, int], Decimal], now) -> None:
     table = StockReservation.__table__
     for (line_id, product_id, warehouse_id), quantity in remaining.items():
         where = sa.and_(
-            table.c.source_type == source.type,
+            table.c.source_type == source_type,
             table.c.source_line_id == line_id,
             table.c.product_id == product_id,
             table.c.warehouse_id == warehouse_id,

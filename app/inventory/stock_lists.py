@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -24,6 +23,8 @@ from markupsafe import Markup
 from app.auth.models import User
 from app.core import listview as lv
 from app.core.db import money_column, price_column, quantity_column
+from app.core.i18n import day_start
+from app.core.i18n import user_today as today
 from app.core.money import round_money
 from app.core.text import prefix_range
 from app.extensions import db
@@ -451,23 +452,6 @@ def totals(spec: lv.ListSpec, state: lv.ListState, keys: list[str], can: lv.Chec
 # --- a product's ledger ------------------------------------------------------------------------
 
 
-def day_start(day: date) -> datetime:
-    """Midnight starting ``day`` in the user's time zone, as an aware datetime."""
-    # zoneinfo, not the pytz object Babel hands out: pytz zones must not be passed as tzinfo.
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(str(get_timezone())))
-
-
-def today() -> date:
-    return datetime.now(ZoneInfo(str(get_timezone()))).date()
-
-
-def parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 MOVE_TYPE_CHOICES = {t.value: t.label for t in MoveType}
 
 
@@ -590,14 +574,6 @@ def ledger_spec(place: Place, *, running_sql: bool = False) -> lv.ListSpec:
     def move_type(query: sa.Select, value: str) -> sa.Select:
         return query.where(moves.c.move_type == value) if value in MOVE_TYPE_CHOICES else query
 
-    def since(query: sa.Select, value: str) -> sa.Select:
-        day = parse_day(value)
-        return query if day is None else query.where(moves.c.created_at >= day_start(day))
-
-    def until(query: sa.Select, value: str) -> sa.Select:
-        day = parse_day(value)
-        return query if day is None else query.where(moves.c.created_at < day_start(day + timedelta(days=1)))
-
     return lv.ListSpec(
         name="stock_ledger",
         base_query=base_query,
@@ -658,8 +634,7 @@ def ledger_spec(place: Place, *, running_sql: bool = False) -> lv.ListSpec:
                 move_type,
                 choices=lambda: [("", _l("All types")), *MOVE_TYPE_CHOICES.items()],
             ),
-            lv.Filter("from", _l("From"), since, input_type="date"),
-            lv.Filter("to", _l("To"), until, input_type="date"),
+            *lv.date_range_filters(moves.c.created_at),
         ],
     )
 

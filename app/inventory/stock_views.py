@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from app.auth.access import can, require
 from app.core import exports
 from app.core import listview as lv
+from app.core.i18n import parse_day, user_today
 from app.core.registry import MenuItem, register_menu_item
 from app.extensions import db
 from app.inventory import scope
@@ -208,7 +209,7 @@ def stock_ledger_export(product_id: int, fmt: str):
 
 
 def _valuation_day():
-    return sl.parse_day(request.args.get("date")) or sl.today()
+    return parse_day(request.args.get("date")) or user_today()
 
 
 @bp.get("/inventory/valuation")

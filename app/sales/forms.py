@@ -51,3 +51,67 @@ class ReasonForm(FlaskForm):
 
 class CopyForm(FlaskForm):
     customer_id = SelectField(_l("Customer"), coerce=int_or_none, validate_choice=False)
+
+
+# --- sales orders -----------------------------------------------------------------------------
+
+
+class OrderLineForm(Form):
+    line_id = IdField()
+    product_id = IdField(_l("Product"))
+    customer_part_no = StringField(_l("Customer part no."), validators=[Optional(), Length(max=60)])
+    quantity = DecimalTextField(_l("Quantity"), places=3, minimum=Decimal(0))
+    unit_price = DecimalTextField(_l("Unit price"), places=4, minimum=Decimal(0))
+    discount_percent = DecimalTextField(_l("Discount %"), places=2, minimum=Decimal(0))
+    lead_time = StringField(_l("Lead time"), validators=[Optional(), Length(max=60)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+
+class OrderForm(FlaskForm):
+    customer_id = SelectField(_l("Customer"), coerce=int_or_none, validate_choice=False)
+    contact_id = SelectField(_l("Contact"), coerce=int_or_none, validate_choice=False)
+    salesperson_id = SelectField(_l("Salesperson"), coerce=int_or_none, validate_choice=False)
+    warehouse_id = SelectField(_l("Ship from"), coerce=int_or_none, validate_choice=False)
+    customer_reference = StringField(_l("Customer's order no."), validators=[Optional(), Length(max=60)])
+    delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
+    tax_rate = DecimalTextField(_l("Tax rate %"), places=2, minimum=Decimal(0))
+    prices_include_tax = BooleanField(_l("Prices include tax"))
+    delivery_address = StringField(_l("Delivery address"), validators=[Optional(), Length(max=300)])
+    delivery_terms = StringField(_l("Delivery terms"), validators=[Optional(), Length(max=300)])
+    payment_terms = StringField(_l("Payment terms"), validators=[Optional(), Length(max=300)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    lines = FieldList(FormField(OrderLineForm), max_entries=MAX_LINES)
+    version_id = VersionField()
+
+
+class ConvertLineForm(Form):
+    quotation_line_id = IdField()
+    quantity = DecimalTextField(_l("Quantity"), places=3, minimum=Decimal(0))
+
+
+class ConvertForm(FlaskForm):
+    warehouse_id = SelectField(_l("Ship from"), coerce=int_or_none, validate_choice=False)
+    customer_reference = StringField(_l("Customer's order no."), validators=[Optional(), Length(max=60)])
+    delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
+    lines = FieldList(FormField(ConvertLineForm), max_entries=MAX_LINES)
+
+
+class VersionForm(FlaskForm):
+    version_id = VersionField()
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+
+class DeliveryLineForm(Form):
+    order_line_id = IdField()
+    location_id = SelectField(_l("Location"), coerce=int_or_none, validate_choice=False)
+    quantity = DecimalTextField(_l("Quantity"), places=3, minimum=Decimal(0))
+
+
+class DeliveryForm(FlaskForm):
+    carrier = StringField(_l("Carrier"), validators=[Optional(), Length(max=100)])
+    tracking_no = StringField(_l("Tracking no."), validators=[Optional(), Length(max=60)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    lines = FieldList(FormField(DeliveryLineForm), max_entries=MAX_LINES)
+    version_id = VersionField()

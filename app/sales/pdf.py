@@ -1,33 +1,22 @@
-"""Quotation PDF (报价单): an HTML template rendered by WeasyPrint in the document's language.
-
-The text follows the document language (the customer's, or the one asked for when printing), never
-the reader's own: the template is rendered under ``force_locale``. Every glyph comes from the CJK
-font bundled under ``static/fonts/``, so Chinese prints the same on a server without CJK fonts.
-The letterhead logo is fetched from its URL through Flask-WeasyPrint, which runs that request
-inside the application with the reader's session.
-"""
+"""Quotation PDF (报价单) and print page, in the document's language (app/core/pdf.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import flask_weasyprint
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.core import pdf as core_pdf
 from app.products.models import UNITS
 from app.sales.models import STATUS_LABELS, Quotation, QuotationLine, QuotationStatus
 from app.sales.quotations import effective_status
-from app.system.settings import company_settings
 
-LANGUAGES = ("zh", "en")
-FONT_FILES = {"normal": "fonts/NotoSansSC-Regular.otf", "bold": "fonts/NotoSansSC-Bold.otf"}
+LANGUAGES = core_pdf.LANGUAGES
+TEMPLATE = "sales/pdf/quotation.html"
 # A document in one of these states is not an offer yet (or no longer one): it says so on every page.
 WATERMARKED = {
     QuotationStatus.DRAFT: QuotationStatus.DRAFT,
@@ -51,34 +40,8 @@ COLUMNS = {
 
 def document_language(quotation: Quotation, asked: str | None = None) -> str:
     """The language to print in: ``asked`` when it is one we print in, else the customer's."""
-    if asked in LANGUAGES:
-        return asked
-    language = quotation.customer.doc_language if quotation.customer is not None else None
-    return language if language in LANGUAGES else LANGUAGES[0]
-
-
-def _css_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "")
-    return f'"{escaped}"'
-
-
-def page_counter() -> str:
-    """CSS ``content`` for "Page 1 of 3" in the current language, from the translated sentence."""
-    text = _("Page %(page)s of %(pages)s", page="\x01", pages="\x02")
-    parts: list[str] = []
-    for piece in text.replace("\x02", "\x00\x02\x00").replace("\x01", "\x00\x01\x00").split("\x00"):
-        if piece == "\x01":
-            parts.append("counter(page)")
-        elif piece == "\x02":
-            parts.append("counter(pages)")
-        elif piece:
-            parts.append(_css_string(piece))
-    return " ".join(parts)
-
-
-def _font_urls() -> dict[str, str]:
-    static = Path(current_app.static_folder)
-    return {weight: (static / path).as_uri() for weight, path in FONT_FILES.items()}
+    customer = quotation.customer
+    return core_pdf.document_language(customer.doc_language if customer is not None else None, asked)
 
 
 def issued_on(quotation: Quotation) -> date:
@@ -124,22 +87,16 @@ def _printed(line: QuotationLine) -> PrintedLine:
     )
 
 
-def _context(quotation: Quotation, lang: str) -> dict:
-    settings = company_settings()
+def _context(quotation: Quotation) -> dict:
     lines = [_printed(line) for line in quotation.lines]
     shown = {
         "requested": any(line.requested for line in lines),
         "discount": any(line.discount_percent for line in lines),
         "lead_time": any(line.lead_time for line in lines),
     }
-    status = effective_status(quotation)
-    watermark = WATERMARKED.get(status)
+    watermark = WATERMARKED.get(effective_status(quotation))
     return {
         "q": quotation,
-        "lang": lang,
-        "settings": settings,
-        "company_name": settings.name(lang),
-        "logo_url": url_for("system.settings_logo", v=settings.version_id) if settings.logo else None,
         "customer": quotation.customer,
         "contact": quotation.contact,
         "salesperson": quotation.salesperson,
@@ -150,19 +107,25 @@ def _context(quotation: Quotation, lang: str) -> dict:
         "tax_rate": f"{quotation.tax_rate.normalize():f}",
         "currency": str(CURRENCY_NAMES.get(quotation.currency, quotation.currency)),
         "watermark": str(STATUS_LABELS[watermark]) if watermark else None,
-        "fonts": _font_urls(),
-        "page_counter": page_counter(),
     }
 
 
-def render_quotation_html(quotation: Quotation, lang: str) -> str:
-    """The quotation's print HTML in ``lang``, whatever the language of the person printing it."""
-    with force_locale(lang):
-        return render_template("sales/pdf/quotation.html", **_context(quotation, lang))
+def render_quotation_html(quotation: Quotation, lang: str, *, screen: bool = False, **extra) -> str:
+    """The quotation's print HTML in ``lang``, whatever the language of the person printing it;
+    ``screen`` makes the browser page (打印页面) that prints itself from the browser."""
+    return core_pdf.render_html(TEMPLATE, lang, lambda: _context(quotation), screen=screen, **extra)
+
+
+def is_cacheable(quotation: Quotation) -> bool:
+    """Drafts change until submitted; anything else prints the same until its version moves."""
+    return effective_status(quotation) not in (QuotationStatus.DRAFT, QuotationStatus.PENDING)
 
 
 def render_quotation_pdf(quotation: Quotation, lang: str) -> bytes:
-    """Render ``quotation`` as an A4 PDF in ``lang`` ("zh" or "en"). Needs a request context: the
-    logo is fetched from its URL as the person printing."""
-    html = render_quotation_html(quotation, lang)
-    return flask_weasyprint.HTML(string=html).write_pdf()
+    """Render ``quotation`` as an A4 PDF in ``lang`` ("zh" or "en"), from the cache when it was
+    printed before at the same version. The customer block can change without a new quotation
+    version, so the customer's version is part of the key; product names may lag by an hour."""
+    key = None
+    if is_cacheable(quotation):
+        key = ("quotation", quotation.id, quotation.version_id, quotation.customer.version_id)
+    return core_pdf.render_pdf(TEMPLATE, lang, lambda: _context(quotation), cache_key=key)

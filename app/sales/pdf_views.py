@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import xlsxwriter
-from flask import request, send_file
+from flask import make_response, request, send_file, url_for
 from flask_babel import gettext as _
 
 from app.auth.access import require
@@ -35,7 +35,7 @@ def _download_name(quotation: Quotation, suffix: str) -> str:
     return f"{quotation.label}{suffix}"
 
 
-@bp.get("/quotations/<int:quotation_id>/pdf")
+@bp.get("/quotations/<int:quotation_id>.pdf")
 @require("quotations.view", "quotations.print")
 def quotation_pdf(quotation_id: int):
     quotation = load_quotation_or_404(quotation_id)
@@ -55,6 +55,24 @@ def quotation_pdf(quotation_id: int):
         as_attachment=request.args.get("download") == "1",
         download_name=_download_name(quotation, ".pdf"),
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/quotations/<int:quotation_id>/print")
+@require("quotations.view", "quotations.print")
+def quotation_print(quotation_id: int):
+    """The print page (打印页面): the PDF's layout as a web page that prints from the browser."""
+    quotation = load_quotation_or_404(quotation_id)
+    lang = pdf.document_language(quotation, request.args.get("doc_lang"))
+    html = pdf.render_quotation_html(
+        quotation,
+        lang,
+        screen=True,
+        pdf_url=url_for("sales.quotation_pdf", quotation_id=quotation.id, doc_lang=lang),
+        back_url=url_for("sales.quotation_detail", quotation_id=quotation.id),
+    )
+    response = make_response(html)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -162,7 +162,8 @@ def _require_current(quotation: Quotation) -> None:
         )
 
 
-def _check_header(header: HeaderData, salesperson_id: int) -> Customer:
+def check_party(header: HeaderData, salesperson_id: int) -> Customer:
+    """Check a sales document's customer, contact, salesperson and tax rate; return the customer."""
     customer = db.session.get(Customer, header.customer_id)
     if customer is None or customer.is_deleted:
         raise DomainError(_("Choose a customer."))
@@ -179,9 +180,10 @@ def _check_header(header: HeaderData, salesperson_id: int) -> Customer:
     return customer
 
 
-def _check_lines(lines: Sequence[LineData]) -> dict[int, Product]:
+def check_lines(lines: Sequence[LineData]) -> dict[int, Product]:
+    """Check every line of a sales document (product, quantity, price, discount); return the products."""
     if len(lines) > MAX_LINES:
-        raise DomainError(_("A quotation has at most %(n)d lines.", n=MAX_LINES))
+        raise DomainError(_("A document holds at most %(n)d lines.", n=MAX_LINES))
     products = {
         p.id: p
         for p in db.session.scalars(sa.select(Product).where(Product.id.in_({line.product_id for line in lines})))
@@ -274,8 +276,8 @@ def _apply_header(quotation: Quotation, header: HeaderData, salesperson_id: int)
 def create_quotation(header: HeaderData, lines: Sequence[LineData], *, actor_id: int) -> Quotation:
     """Create a draft quotation with a new number."""
     salesperson_id = header.salesperson_id or actor_id
-    _check_header(header, salesperson_id)
-    _check_lines(lines)
+    check_party(header, salesperson_id)
+    check_lines(lines)
     quotation = Quotation(number=next_number(NUMBER_PREFIX), revision=1, is_current=True)
     quotation.status = QuotationStatus.DRAFT.value
     _apply_header(quotation, header, salesperson_id)
@@ -305,8 +307,8 @@ def update_quotation(
     check_version(quotation, expected_version, _mine(header))
     _require_status(quotation, QuotationStatus.DRAFT)
     salesperson_id = header.salesperson_id or quotation.salesperson_id
-    _check_header(header, salesperson_id)
-    _check_lines(lines)
+    check_party(header, salesperson_id)
+    check_lines(lines)
     _apply_header(quotation, header, salesperson_id)
     _set_lines(quotation, lines)
     _compute(quotation)
@@ -411,7 +413,7 @@ def submit_quotation(quotation: Quotation, *, actor_id: int, expected_version: i
         raise DomainError(_("Add at least one line before submitting."))
     if quotation.valid_until < company_today():
         raise DomainError(_("The validity date has passed: choose a later one before submitting."))
-    _check_lines(
+    check_lines(
         [LineData(line.product_id, line.quantity, line.unit_price, line.discount_percent) for line in quotation.lines]
     )
     _compute(quotation)

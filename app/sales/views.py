@@ -25,7 +25,7 @@ from app.products.models import Product
 from app.sales import quotations as qs
 from app.sales.blueprint import bp
 from app.sales.forms import CommentForm, CopyForm, QuotationForm, ReasonForm
-from app.sales.lists import QUOTATION_LIST
+from app.sales.lists import QUOTATION_LIST, QUOTE_LINE_LIST
 from app.sales.models import STATUS_LABELS, Quotation, QuotationStatus
 from app.sales.scope import load_quotation_or_404, may_view_all
 
@@ -33,6 +33,17 @@ __all__ = ["bp"]
 
 register_menu_item(
     MenuItem("sales", "sales.quotation_list", _l("Quotations"), "file-earmark-text", ("quotations.view",), order=10)
+)
+register_menu_item(
+    MenuItem(
+        "sales",
+        "sales.quote_line_list",
+        _l("Quote lines"),
+        "list-columns",
+        ("quotations.view",),
+        order=12,
+        active_prefix="sales.quote_line",
+    )
 )
 register_menu_item(
     MenuItem(
@@ -68,16 +79,32 @@ def quotation_approvals():
     return render_template("sales/quotation_list.html", result=lv.run(QUOTATION_LIST, can), queue=True)
 
 
-@bp.get("/quotations/export.<fmt>")
-@require("quotations.view", "quotations.export")
-def quotation_list_export(fmt: str):
+def _export(spec: lv.ListSpec, fmt: str, name: str):
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    columns, rows = lv.export_rows(QUOTATION_LIST, can)
-    name = _("quotations")
+    columns, rows = lv.export_rows(spec, can)
     if fmt == "csv":
         return exports.csv_response(columns, rows, f"{name}.csv")
     return exports.xlsx_response(columns, rows, f"{name}.xlsx", name)
+
+
+@bp.get("/quotations/export.<fmt>")
+@require("quotations.view", "quotations.export")
+def quotation_list_export(fmt: str):
+    return _export(QUOTATION_LIST, fmt, _("quotations"))
+
+
+@bp.get("/quotations/lines")
+@require("quotations.view")
+def quote_line_list():
+    """Every line ever quoted (报价明细), in the user's scope."""
+    return render_template("sales/quote_line_list.html", result=lv.run(QUOTE_LINE_LIST, can))
+
+
+@bp.get("/quotations/lines/export.<fmt>")
+@require("quotations.view", "quotations.export")
+def quote_line_list_export(fmt: str):
+    return _export(QUOTE_LINE_LIST, fmt, _("quote lines"))
 
 
 # --- the editor -------------------------------------------------------------------------------
@@ -353,7 +380,18 @@ def quotation_detail(quotation_id: int):
         statuses=QuotationStatus,
         may_approve=can("quotations.approve") and quotation.salesperson_id != _me(),
         copied_from=db.session.get(Quotation, quotation.copied_from_id) if quotation.copied_from_id else None,
+        orders=_orders_of(quotation),
     )
+
+
+def _orders_of(quotation: Quotation) -> list:
+    """The orders made from this quotation that the user may see."""
+    if not can("sales_orders.view"):
+        return []
+    from app.sales import orders as order_services
+    from app.sales.scope import visible_orders_filter
+
+    return order_services.orders_of_quotation(quotation.number, visible_orders_filter())
 
 
 def _margins(quotation: Quotation) -> dict[int, object]:
@@ -542,5 +580,20 @@ def quotation_diff(quotation_id: int):
 bp.add_app_template_global(qs.status_label, "quotation_status_label")
 bp.add_app_template_global(qs.effective_status, "quotation_status")
 
+
+@bp.app_template_global("order_status_label")
+def order_status_label(order) -> str:
+    from app.sales.models import ORDER_STATUS_LABELS, OrderStatus
+
+    return str(ORDER_STATUS_LABELS[OrderStatus(order.status)])
+
+
+@bp.app_template_global("delivery_status_label")
+def delivery_status_label(delivery) -> str:
+    from app.sales.models import DELIVERY_STATUS_LABELS, DeliveryStatus
+
+    return str(DELIVERY_STATUS_LABELS[DeliveryStatus(delivery.status)])
+
+
 # Routes of the other sales pages register on the same blueprint.
-from app.sales import lookup_views, pdf_views  # noqa: E402,F401
+from app.sales import delivery_views, lookup_views, order_pdf, order_views, pdf_views  # noqa: E402,F401

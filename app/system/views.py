@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
 from app.auth.access import public, require
 from app.auth.models import User
 from app.core.audit import AuditAction, OperationLog, actor_names, audited_model, audited_models
+from app.core.i18n import day_end, day_start, parse_day
 from app.core.listing import contains_pattern, page_args, paginate
 from app.core.registry import MenuItem, register_menu_item
 from app.extensions import db, redis_store
@@ -48,16 +47,10 @@ def healthz():
 
 
 def _day_start(value: str | None, *, end: bool = False) -> datetime | None:
-    if not value:
+    day = parse_day(value)
+    if day is None:
         return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    if end:
-        day = day + timedelta(days=1)
-    # zoneinfo, not the pytz object Babel hands out: pytz zones must not be passed as tzinfo.
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(str(get_timezone())))
+    return day_end(day) if end else day_start(day)
 
 
 @bp.get("/admin/audit/")

@@ -1,7 +1,8 @@
-// Quotation editor: rows moved, inserted and duplicated in place, "clear lines" after a
-// confirmation, a chosen product's list price offered as the unit price, the contact list of the
-// chosen customer, and amounts and the total previewed as they are typed. The server computes
-// every amount again in Decimal when saving; nothing here is trusted.
+// Line editor of quotations and sales orders (<form data-line-editor>): rows moved, inserted and
+// duplicated in place, "clear lines" after a confirmation, a chosen product's list price offered
+// as the unit price, the contact list of the chosen customer, and amounts and the total previewed
+// as they are typed. The server computes every amount again in Decimal when saving; nothing here
+// is trusted.
 (function () {
   "use strict";
 
@@ -46,9 +47,13 @@
     return rows[rows.length - 1];
   }
 
+  // A duplicate is a new line: every typed box is copied, never the id of the line it copies.
   function copyValues(from, to) {
-    ["requested_model", "requested_quantity", "quantity", "unit_price", "discount_percent", "lead_time", "note"]
-      .forEach(function (name) { box(to, name).value = box(from, name).value; });
+    from.querySelectorAll('input[type="text"][name]').forEach(function (input) {
+      var suffix = input.name.replace(/^.*-/, "");
+      var target = box(to, suffix);
+      if (target) target.value = input.value;
+    });
     var source = box(from, "product_id");
     var target = box(to, "product_id");
     if (source && target && source.value) {
@@ -62,7 +67,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("quotation-form");
+    var form = document.querySelector("form[data-line-editor]");
     if (!form) return;
     var editor = form.querySelector("[data-rows]");
     var body = editor.querySelector("[data-rows-body]");

@@ -1,4 +1,5 @@
-// Document line editors (stock documents, quotations): line pickers and keyboard use. No inline scripts (Content-Security-Policy).
+// Document line editors (stock documents, quotations, sales orders): line pickers and keyboard use.
+// No inline scripts (Content-Security-Policy).
 //
 // - A location box (input[data-locations-of="warehouse_id"]) suggests the codes of the warehouse
 //   chosen in that select, from <datalist id="locations-<warehouse id>">; "count" uses the
@@ -13,7 +14,7 @@
 
   function form() {
     return document.getElementById("document-form") || document.getElementById("count-entry-form") ||
-      document.getElementById("quotation-form");
+      document.querySelector("form[data-line-editor]");
   }
 
   function listFor(input) {

@@ -110,7 +110,7 @@ def money(value: Decimal) -> str:
 @pytest.mark.once
 def test_a_chinese_customer_gets_a_chinese_pdf(app, company, make_quotation):
     seller, quotation_id = make_quotation(lang="zh", ui="en")
-    response = seller.get(f"/quotations/{quotation_id}/pdf")
+    response = seller.get(f"/quotations/{quotation_id}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
@@ -129,7 +129,7 @@ def test_a_chinese_customer_gets_a_chinese_pdf(app, company, make_quotation):
 @pytest.mark.once
 def test_printing_in_english_does_not_depend_on_the_readers_language(app, company, make_quotation):
     seller, quotation_id = make_quotation(lang="zh", ui="zh")
-    response = seller.get(f"/quotations/{quotation_id}/pdf?doc_lang=en")
+    response = seller.get(f"/quotations/{quotation_id}.pdf?doc_lang=en")
     assert response.status_code == 200
     text = pdf_text(response.data)
     quotation = stored(app, quotation_id)
@@ -146,15 +146,15 @@ def test_printing_in_english_does_not_depend_on_the_readers_language(app, compan
 @pytest.mark.once
 def test_the_customers_document_language_is_the_default(app, company, make_quotation):
     seller, quotation_id = make_quotation(lang="en", ui="zh", customer="鑫犇堃 Engineering Ltd.")
-    text = pdf_text(seller.get(f"/quotations/{quotation_id}/pdf").data)
+    text = pdf_text(seller.get(f"/quotations/{quotation_id}.pdf").data)
     assert COMPANY_EN in text and "鑫犇堃 Engineering Ltd." in text and "Page 1 of 1" in text
-    assert "Page 1 of 1" not in pdf_text(seller.get(f"/quotations/{quotation_id}/pdf?doc_lang=zh").data)
+    assert "Page 1 of 1" not in pdf_text(seller.get(f"/quotations/{quotation_id}.pdf?doc_lang=zh").data)
 
 
 @pytest.mark.once
 def test_page_one_is_drawn_with_the_bundled_font_and_the_logo(app, company, make_quotation):
     seller, quotation_id = make_quotation(lang="zh")
-    data = seller.get(f"/quotations/{quotation_id}/pdf").data
+    data = seller.get(f"/quotations/{quotation_id}.pdf").data
     assert ink(data) > 0.02, "page 1 is blank"
     fonts = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode()
     embedded = [line for line in fonts.splitlines() if "Document-Sans" in line]
@@ -173,14 +173,14 @@ def test_cost_and_margin_are_never_printed(app, company, make_quotation):
     with app.app_context():
         db.session.execute(sa.update(Product).values(avg_cost=Decimal("7.7731")))
         db.session.commit()
-    text = pdf_text(seller.get(f"/quotations/{quotation_id}/pdf").data)
+    text = pdf_text(seller.get(f"/quotations/{quotation_id}.pdf").data)
     assert "7.77" not in text and "Margin" not in text and "cost" not in text.lower()
 
 
 @pytest.mark.once
 def test_a_long_quotation_repeats_the_table_header_on_every_page(app, company, make_quotation):
     seller, quotation_id = make_quotation(120, lang="en")
-    data = seller.get(f"/quotations/{quotation_id}/pdf").data
+    data = seller.get(f"/quotations/{quotation_id}.pdf").data
     pages = page_count(data)
     assert pages > 1
     for page in range(1, pages + 1):
@@ -192,12 +192,80 @@ def test_a_long_quotation_repeats_the_table_header_on_every_page(app, company, m
 
 def test_another_salespersons_quotation_is_not_found(app, login, company, make_quotation):
     _owner, quotation_id = make_quotation()
-    assert login("sales").get(f"/quotations/{quotation_id}/pdf").status_code == 404
+    assert login("sales").get(f"/quotations/{quotation_id}.pdf").status_code == 404
     # Someone who sees every quotation may print it.
-    assert login("manager").get(f"/quotations/{quotation_id}/pdf?doc_lang=en").status_code == 200
+    assert login("manager").get(f"/quotations/{quotation_id}.pdf?doc_lang=en").status_code == 200
 
 
 def test_printing_needs_the_print_permission(app, login, create_role, make_quotation):
     _owner, quotation_id = make_quotation()
     viewer = create_role("quotation_viewer", ["quotations.view", "quotations.view_all"])
-    assert login(viewer.name).get(f"/quotations/{quotation_id}/pdf").status_code == 403
+    assert login(viewer.name).get(f"/quotations/{quotation_id}.pdf").status_code == 403
+
+
+def test_the_print_page_shows_the_document_in_its_language_with_a_print_button(app, company, make_quotation):
+    seller, quotation_id = make_quotation(lang="zh", ui="en")
+    response = seller.get(f"/quotations/{quotation_id}/print")
+    assert response.status_code == 200
+    page = support.html(response)
+    assert '<html lang="zh-CN">' in page and "报价单" in page and COMPANY_ZH in page and CUSTOMER_ZH in page
+    assert "data-print" in page and "js/print.js" in page
+    # The browser's own fonts: the 16 MB bundled font is for PDFs only.
+    assert "NotoSansSC" not in page
+    english = support.html(seller.get(f"/quotations/{quotation_id}/print?doc_lang=en"))
+    assert '<html lang="en">' in english and COMPANY_EN in english and "Unit price" in english
+    assert f'href="/quotations/{quotation_id}.pdf?doc_lang=en"' in english
+    # Reading it in English did not change the reader's pages.
+    assert '<html lang="en">' in support.html(seller.get("/"))
+
+
+def test_the_print_page_keeps_to_scope_and_permission(app, login, create_role, company, make_quotation):
+    _owner, quotation_id = make_quotation()
+    assert login("sales").get(f"/quotations/{quotation_id}/print").status_code == 404
+    viewer = create_role("quotation_viewer", ["quotations.view", "quotations.view_all"])
+    assert login(viewer.name).get(f"/quotations/{quotation_id}/print").status_code == 403
+
+
+@pytest.mark.once
+def test_a_sent_quotation_reprints_with_the_customers_new_address(
+    app, company, make_quotation, service_as, create_user
+):
+    """A finished quotation's PDF may come from the cache, but never a stale one."""
+    from app.customers.models import Customer
+    from app.extensions import db
+    from app.sales import quotations as qs
+    from app.system.models import CompanySettings
+
+    seller, quotation_id = make_quotation(lang="zh")
+    boss = create_user("boss", ["manager"])
+    service_as(seller.user.id, quotation_id, lambda q: qs.submit_quotation(q, actor_id=seller.user.id))
+    service_as(boss.id, quotation_id, lambda q: qs.approve_quotation(q, actor_id=boss.id, comment=""))
+    service_as(seller.user.id, quotation_id, qs.mark_sent)
+    first = seller.get(f"/quotations/{quotation_id}.pdf").data
+    assert seller.get(f"/quotations/{quotation_id}.pdf").data == first  # the same document again
+    with app.app_context():
+        customer = db.session.get(Customer, stored(app, quotation_id).customer_id)
+        customer.address = "宁波市鄞州区天童南路 588 号"
+        db.session.get(CompanySettings, 1).phone = "021-6000 1234"
+        db.session.commit()
+    text = pdf_text(seller.get(f"/quotations/{quotation_id}.pdf").data)
+    assert "天童南路 588 号" in text and "021-6000 1234" in text
+
+
+@pytest.mark.once
+def test_a_draft_prints_what_was_last_saved(app, company, make_quotation, service_as):
+    from app.sales import quotations as qs
+
+    seller, quotation_id = make_quotation(lang="en")
+    assert "19.99" not in pdf_text(seller.get(f"/quotations/{quotation_id}.pdf").data)
+
+    def change(q):
+        header = qs.HeaderData(
+            customer_id=q.customer_id, salesperson_id=q.salesperson_id, note="Delivery within 3 days of payment."
+        )
+        lines = [qs.LineData(product_id=q.lines[0].product_id, quantity=Decimal(7), unit_price=Decimal("19.99"))]
+        qs.update_quotation(q, header, lines, expected_version=q.version_id)
+
+    service_as(seller.user.id, quotation_id, change)
+    text = pdf_text(seller.get(f"/quotations/{quotation_id}.pdf").data)
+    assert "Delivery within 3 days of payment." in text and "19.99" in text

@@ -1,7 +1,7 @@
 """broadcasts (messages to everyone or to roles)
 
 Revision ID: 0009_broadcasts
-Revises: 0007_quotations
+Revises: 0008_sales_orders
 Create Date: 2026-12-04 08:47:35.897516
 
 """
@@ -13,7 +13,7 @@ import app.core.db
 
 # revision identifiers, used by Alembic.
 revision = "0009_broadcasts"
-down_revision = "0007_quotations"
+down_revision = "0008_sales_orders"
 branch_labels = None
 depends_on = None
 
