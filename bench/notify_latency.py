@@ -185,6 +185,13 @@ def main() -> int:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+            with app.app_context():
+                # A Redis server outlives this run: leave none of its keys (sessions, caches) behind.
+                from app.extensions import redis_store
+
+                doomed = list(redis_store.scan_iter(match=redis_store.prefix + "*", count=1000))
+                for start in range(0, len(doomed), 1000):
+                    redis_store.delete(*doomed[start : start + 1000])
             if on_server:
                 with app.app_context():
                     from app.extensions import db
