@@ -97,6 +97,16 @@ class Config:
 
     DEMO_PASSWORD = os.environ.get("ERP_DEMO_PASSWORD", "erp-demo-2026")
 
+    # What this process serves: "web" (pages, exports, PDFs, and Socket.IO in threading mode, as
+    # `make run` does on one machine) or "realtime" (Socket.IO only, under gunicorn's gevent
+    # worker; nginx sends /socket.io/ there). See deploy/ and README "Running on several machines".
+    INSTANCE_ROLE = os.environ.get("ERP_INSTANCE_ROLE", "web")
+    # Socket.IO emits go through Redis (REDIS_URL, or the embedded server's unix:// socket), so an
+    # event emitted by any process or CLI job reaches every connected browser.
+    SOCKETIO_MESSAGE_QUEUE = True
+    # While its Socket.IO connection is down, a page asks for its unread count this often.
+    NOTIFICATION_POLL_SECONDS = _int_env("NOTIFICATION_POLL_SECONDS", 30)
+
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
     def __init__(self) -> None:
@@ -120,6 +130,9 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     PREFERRED_URL_SCHEME = "http"
+    # Flask-SocketIO's test client refuses a message queue; in-process tests deliver directly.
+    # Tests that cross processes start real servers, which use the queue.
+    SOCKETIO_MESSAGE_QUEUE = False
 
     def __init__(self) -> None:
         pass

@@ -22,7 +22,9 @@ def main() -> int:
     os.environ.setdefault("FLASK_APP", "app:create_app")
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
-    threads = int(os.environ.get("WEB_THREADS", "16"))
+    # One process serves pages and Socket.IO here, and every open page holds a thread for its live
+    # connection: enough threads for a small office's open pages plus its requests.
+    threads = int(os.environ.get("WEB_THREADS", "64"))
     production = os.environ.get("ERP_ENV") == "production"
 
     app = create_app()

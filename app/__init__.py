@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
     _register_extensions(app)
     _register_domains(app)
+    _register_realtime(app)
     _register_template_helpers(app)
     from app import cli
 
@@ -75,8 +76,6 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     from app.auth.access import init_access
     from app.auth.identity import init_login
     from app.core.db import configure_engine
@@ -87,10 +86,6 @@ def _register_extensions(app: Flask) -> None:
     from app.core.redis import client_name, limiter_storage_uri
     from app.core.security import init_security
     from app.extensions import babel, csrf, db, limiter, migrate, redis_store, server_session
-
-    if app.config["PROXY_FIX_X_FOR"]:
-        n = app.config["PROXY_FIX_X_FOR"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     init_security(app)
     _engine_options(app)
@@ -150,6 +145,21 @@ def _register_domains(app: Flask) -> None:
         if ui is not None:
             ui.register()
     validate_declared_permissions(app)
+
+
+def _register_realtime(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from app.core.realtime import serve_socketio_only
+    from app.extensions import socketio
+
+    socketio.init_app(app)  # after the domains: their handlers are registered by then
+    if app.config["INSTANCE_ROLE"] == "realtime":
+        serve_socketio_only(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Outermost, so Socket.IO connections see the client's address and host as pages do.
+        n = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
 
 def _register_template_helpers(app: Flask) -> None:

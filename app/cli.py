@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, create-admin, translate, stock."""
+"""Flask commands: seed-demo, create-admin, translate, stock, messages."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app import BASE_DIR, DOMAINS
 from app.core.errors import DomainError
 from app.extensions import db
 from app.inventory.cli import stock
+from app.notifications.cli import messages
 
 TRANSLATIONS = BASE_DIR / "translations"
 POT = TRANSLATIONS / "messages.pot"
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(translate)
     app.cli.add_command(stock)
+    app.cli.add_command(messages)
 
 
 def run_demo_seed(echo=click.echo) -> None:

@@ -11,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from app.core.db import Base
+from app.core.realtime import SocketIOHub
 from app.core.redis import RedisStore
 
 db = SQLAlchemy(model_class=Base)
@@ -22,3 +23,4 @@ babel = Babel()
 server_session = ServerSession()
 limiter = Limiter(key_func=get_remote_address)
 redis_store = RedisStore()
+socketio = SocketIOHub()

@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import support
+from tests.cluster import cluster, listen  # noqa: F401  (fixtures shared across packages)
 
 RUN_ID = os.environ.get("ERP_TEST_RUN_ID") or f"{os.getpid()}"
 

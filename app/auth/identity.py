@@ -10,7 +10,8 @@ from flask_login import login_user, logout_user
 
 from app.auth import sessions
 from app.auth.models import User
-from app.extensions import db, login_manager
+from app.core.realtime import session_room
+from app.extensions import db, login_manager, socketio
 
 AUTH_AT = "auth_at"
 PASSWORD_AT = "password_at"
@@ -68,6 +69,8 @@ def keep_session_after_password_change(user: User) -> None:
 def end_session(user: User, message: str) -> None:
     """Sign the current user out, forget the session and continue on a new anonymous session id."""
     sessions.unregister(user.id, session.sid)
+    # The other open pages of this sign-in go to the sign-in page too.
+    socketio.end_rooms([session_room(session.sid)])
     logout_user()
     session.clear()
     flash(message, "info")

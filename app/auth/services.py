@@ -18,10 +18,11 @@ from app.auth import permissions as registry
 from app.auth import sessions
 from app.auth.access import cache_permissions, permissions_from_db, permissions_of
 from app.auth.models import Role, RolePermission, User, user_roles
+from app.core import realtime
 from app.core.db import after_commit, utcnow
 from app.core.errors import DomainError
 from app.core.locking import check_version
-from app.extensions import db
+from app.extensions import db, socketio
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,10 @@ def bump_permissions(user_ids: Iterable[int]) -> None:
             cache_permissions(uid, version, names)
         for uid in deactivated:
             sessions.end_all(uid)
+        # Open pages: menus reload at once; a deactivated user's pages go to the sign-in page and
+        # get nothing more pushed to them.
+        socketio.emit_to_users([uid for uid in ids if uid not in deactivated], realtime.ACCESS_CHANGED)
+        socketio.end_rooms(realtime.user_room(uid) for uid in deactivated)
         log.info("permissions reloaded for users %s", ids)
 
     after_commit(db.session(), publish)

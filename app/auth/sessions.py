@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from app.extensions import redis_store
+from app.core.realtime import session_room
+from app.extensions import redis_store, socketio
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def end(user_id: int, sid: str) -> bool:
     pipe.delete(_session_key(sid))
     pipe.hdel(key, sid)
     pipe.execute()
+    socketio.end_rooms([session_room(sid)])  # its open pages go to the sign-in page
     return True
 
 
@@ -122,4 +124,5 @@ def end_all(user_id: int, keep_sid: str | None = None) -> int:
         pipe.delete(_session_key(sid))
     pipe.hdel(key, *doomed)
     pipe.execute()
+    socketio.end_rooms(session_room(sid) for sid in doomed)
     return len(doomed)

@@ -226,6 +226,20 @@ def run(spec: ListSpec, can: Checker) -> ListResult:
     return ListResult(spec=spec, state=state, columns=columns, filters=filters, page=page, totals=totals)
 
 
+def count(spec: ListSpec, can: Checker, args: dict[str, str], cap: int) -> int:
+    """How many rows the list shows for the query string ``args``, counted up to ``cap`` + 1 (a
+    dashboard count that agrees with the list it links to)."""
+    state = read_state(spec, can, args)
+    ids = (
+        build_query(spec, state)
+        .with_only_columns(spec.id_column, maintain_column_froms=True)
+        .order_by(None)
+        .limit(cap + 1)
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
+
+
 def export_rows(spec: ListSpec, can: Checker, batch: int = 2000) -> tuple[list[Column], Iterator[tuple]]:
     """The exported columns and an iterator over every matching row (as tuples, in batches)."""
     state = read_state(spec, can)

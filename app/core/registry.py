@@ -184,3 +184,45 @@ def usages(entity: str, obj: Any) -> list[tuple[Any, int]]:
         if n:
             found.append((check.label, n))
     return found
+
+
+# --- "my work": counts on the dashboard, each linking to its filtered list -----------------------
+
+WORK_COUNT_CAP = 99
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One count of the dashboard's "my work" panel, for users holding ``permissions``.
+
+    ``count`` and ``link`` run for the signed-in user (a request or a Socket.IO event, with the
+    user's identity set) and must apply the same permission and scope rules as the list ``link``
+    leads to, so the count is what the list shows. Counts are capped: ``count`` may stop at
+    ``WORK_COUNT_CAP + 1`` (shown as "99+"). When something changes one, the domain calls
+    ``app.core.realtime.work_changed(user_ids, key)`` and open dashboards ask for it again.
+    """
+
+    key: str
+    label: Any
+    icon: str
+    count: Callable[[], int]
+    link: Callable[[], str]
+    permissions: tuple[str, ...] = ()
+    order: int = 100
+
+
+_work: dict[str, WorkItem] = {}
+
+
+def register_work_item(item: WorkItem) -> None:
+    _work[item.key] = item
+
+
+def work_items_for(can: Checker) -> list[WorkItem]:
+    """The "my work" items the user may see, in display order."""
+    return sorted((i for i in _work.values() if all(can(p) for p in i.permissions)), key=lambda i: (i.order, i.key))
+
+
+def work_counts(can: Checker) -> dict[str, int]:
+    """The counts of every item the user may see, capped at WORK_COUNT_CAP + 1."""
+    return {item.key: min(item.count(), WORK_COUNT_CAP + 1) for item in work_items_for(can)}

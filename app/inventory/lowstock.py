@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import RolePermission, User, user_roles
 from app.core.i18n import grouped
+from app.core.realtime import work_changed
 from app.extensions import db
 from app.inventory.models import LowStockAlert, StockLevel, Warehouse, user_warehouses
 from app.notifications import services as notifications
@@ -36,6 +37,9 @@ from app.notifications import services as notifications
 log = logging.getLogger(__name__)
 
 KIND = "low_stock"
+# The dashboard's "my work" count of products below their level (app/inventory/ui.py).
+WORK_KEY = "low_stock"
+WORK_PERMISSION = "inventory.view"
 RECIPIENT_PERMISSIONS = ("inventory.adjust", "purchase_orders.edit")
 ALL = ""
 LISTED_AT_MOST = 20
@@ -89,6 +93,16 @@ def _recipients() -> dict[str, tuple[frozenset[int] | None, list[int]]]:
         warehouses = frozenset(limited[user_id]) if user_id in limited else None
         groups.setdefault(scope_key(warehouses), (warehouses, []))[1].append(user_id)
     return groups
+
+
+def _stock_viewers() -> list[int]:
+    """Active users who see stock figures (and so the dashboard's low-stock count)."""
+    viewers = (
+        sa.select(user_roles.c.user_id)
+        .join(RolePermission, RolePermission.role_id == user_roles.c.role_id)
+        .where(RolePermission.permission == WORK_PERMISSION)
+    )
+    return list(db.session.scalars(sa.select(User.id).where(User.is_active.is_(True), User.id.in_(viewers))))
 
 
 def _available(product_ids: list[int]) -> dict[int, dict[int, Decimal]]:
@@ -149,6 +163,9 @@ def check(products: Mapping[int, Watched]) -> None:
         db.session.execute(sa.delete(alerts).where(alerts.c.id.in_(doomed)))
     if new_rows:
         db.session.execute(sa.insert(alerts), new_rows)
+    if doomed or new_rows:
+        # Some product crossed its level: open dashboards recount their "below reorder level".
+        work_changed(_stock_viewers(), WORK_KEY)
     for scope, crossed in crossings.items():
         warehouses, user_ids = groups[scope]
         _notify(user_ids, crossed, warehouses)

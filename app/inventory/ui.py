@@ -1,6 +1,6 @@
 """What inventory shows on other domains' pages, through the core registry: the stock panel on the
-product detail page and the stock figures in the product typeahead. Both cover only the warehouses
-the user works in."""
+product detail page, the stock figures in the product typeahead and the low-stock count of the
+dashboard's "my work" panel. All cover only the warehouses the user works in."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.auth.access import can
+from app.core import listview as lv
 from app.core.i18n import grouped
-from app.core.registry import Panel, TypeaheadEnricher, register_detail_panel, register_typeahead_enricher
+from app.core.registry import (
+    WORK_COUNT_CAP,
+    Panel,
+    TypeaheadEnricher,
+    WorkItem,
+    register_detail_panel,
+    register_typeahead_enricher,
+    register_work_item,
+)
 from app.extensions import db
-from app.inventory import scope
+from app.inventory import lowstock, scope, stock_lists
 from app.inventory.models import Location, StockBalance, StockLevel, StockMove, Warehouse
 from app.inventory.stock_lists import value_of
 from app.products.models import COST_PERMISSION
@@ -125,3 +136,21 @@ def register() -> None:
         Panel("stock", "inventory/_stock_product_panel.html", product_stock, permissions=("inventory.view",), order=10),
     )
     register_typeahead_enricher("product", TypeaheadEnricher("stock", typeahead_stock, permissions=("inventory.view",)))
+    register_work_item(
+        WorkItem(
+            lowstock.WORK_KEY,
+            _l("Products below their reorder level"),
+            "exclamation-triangle",
+            count=low_stock_count,
+            link=lambda: url_for("inventory.stock_list", show=stock_lists.SHOW_LOW),
+            permissions=(lowstock.WORK_PERMISSION,),
+            order=50,
+        )
+    )
+
+
+def low_stock_count() -> int:
+    """Products below their reorder level in the user's warehouses: the stock list's "below reorder
+    level" view, counted."""
+    spec = stock_lists.product_stock_spec(stock_lists.warehouses_for(None))
+    return lv.count(spec, can, {"show": stock_lists.SHOW_LOW}, WORK_COUNT_CAP)

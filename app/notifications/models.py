@@ -1,8 +1,8 @@
-"""Notifications (消息): one row per recipient, written in the recipient's language.
+"""Notifications (消息): one row per recipient, written in the recipient's language; broadcasts.
 
 A notification is a row first: it is written in the same transaction as the event it reports, so
-a rolled-back change notifies nobody. Pushing it to open browsers (issue 7) happens after commit
-and reads these rows; the inbox and the navbar count read them too.
+a rolled-back change notifies nobody. It is pushed to the recipient's open pages after commit; the
+inbox, the navbar count and the dropdown read these rows.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.audit import Audited
+from app.core.db import AuthorMixin, TimestampMixin, UTCDateTime, utcnow
 from app.extensions import db
 
 _BIGINT = sa.BigInteger().with_variant(sa.Integer, "sqlite")
@@ -41,3 +43,39 @@ class Notification(db.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class Broadcast(Audited, TimestampMixin, AuthorMixin, db.Model):
+    """A message an administrator sent to everyone or to the holders of some roles (消息管理).
+
+    The audience is resolved to users when it is sent: each gets a notification row. The roles are
+    kept by code, so the record still says who it was for after a role is renamed or deleted.
+    """
+
+    __tablename__ = "broadcasts"
+    __audit_type__ = "broadcast"
+    __audit_type_label__ = _l("Broadcast message")
+    __audit_labels__ = {
+        "title": _l("Message title"),
+        "body": _l("Message"),
+        "link": _l("Link"),
+        "to_everyone": _l("To everyone"),
+        "role_names": _l("Roles"),
+        "recipient_count": _l("Recipients"),
+    }
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    link: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    to_everyone: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    # Role codes, comma-separated; empty when sent to everyone.
+    role_names: Mapped[str] = mapped_column(sa.String(1000), nullable=False, default="")
+    recipient_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+    def audit_label(self) -> str:
+        return self.title
+
+    @property
+    def roles(self) -> list[str]:
+        return [name for name in self.role_names.split(",") if name]

@@ -16,18 +16,25 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from app.auth.models import User
+from app.auth.models import Role, User, user_roles
+from app.core import realtime
 from app.core.db import after_commit, utcnow
-from app.extensions import db
-from app.notifications.models import Notification
+from app.core.errors import DomainError
+from app.core.security import safe_next
+from app.extensions import db, socketio
+from app.notifications.models import Broadcast, Notification
 
 log = logging.getLogger(__name__)
 
 # The navbar shows "99+" beyond this: counting further would cost more and say nothing more.
 UNREAD_CAP = 99
 TITLE_MAX = 200
+# A toast shows the beginning of the body; the inbox shows all of it.
+PUSHED_BODY_MAX = 500
 
 Text = str | LazyString | Callable[[], str]
 
@@ -40,7 +47,7 @@ class Kind:
 
 
 _kinds: dict[str, Kind] = {}
-# Called after commit with the ids of the users who got something (issue 7 pushes to their rooms).
+# Called after commit with the ids of the users who got something.
 _listeners: list[Callable[[list[int]], None]] = []
 
 
@@ -75,7 +82,11 @@ def _check_link(link: str) -> str:
 
 
 def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", link: str = "") -> list[int]:
-    """Notify the active users among ``user_ids``, each in their own language; return who was notified."""
+    """Notify the active users among ``user_ids``, each in their own language; return who was notified.
+
+    The rows are written in the caller's transaction; once it commits, each recipient's open pages
+    get the notification pushed (bell, dropdown, toast). A rolled-back transaction pushes nothing.
+    """
     ids = sorted(set(user_ids))
     if not ids:
         return []
@@ -88,11 +99,14 @@ def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", lin
     if not by_locale:
         return []
     now = utcnow()
-    rows = []
+    kind_info = kind_of(kind)
+    rows: list[dict[str, Any]] = []
+    shown: dict[str, dict[str, Any]] = {}  # per language: what the open pages show
     for locale, recipients in sorted(by_locale.items()):
         with force_locale(locale):
             rendered_title = _render(title)[:TITLE_MAX]
             rendered_body = _render(body)
+            label = str(kind_info.label)
         rows += [
             {
                 "user_id": user_id,
@@ -104,11 +118,43 @@ def notify(user_ids: Iterable[int], kind: str, title: Text, body: Text = "", lin
             }
             for user_id in recipients
         ]
-    db.session.execute(sa.insert(Notification.__table__), rows)
-    delivered = sorted(r["user_id"] for r in rows)
+        shown[locale] = {
+            "kind": kind,
+            "kind_label": label,
+            "icon": kind_info.icon,
+            "title": rendered_title,
+            "body": rendered_body[:PUSHED_BODY_MAX],
+            "link": link,
+            "created_at": now.isoformat(),
+        }
+    table = Notification.__table__
+    inserted = db.session.execute(
+        sa.insert(table).returning(table.c.id, table.c.user_id, sort_by_parameter_order=True), rows
+    )
+    ids = {user_id: row_id for row_id, user_id in inserted}
+    # One push per language, to all its recipients' rooms at once (a message to 200 people is one
+    # message on the queue, encoded once). Each recipient has exactly one row among ``ids``, so the
+    # range names it: opening the toast marks "my notification in this range" read.
+    pushes = []
+    for locale, recipients in sorted(by_locale.items()):
+        mine = [ids[u] for u in recipients]
+        pushes.append((recipients, {**shown[locale], "ids": [min(mine), max(mine)]}))
+    delivered = sorted(ids)
+    after_commit(db.session(), lambda: _push(pushes))
     after_commit(db.session(), lambda: _announce(delivered))
     log.info("notification %s for users %s", kind, delivered)
     return delivered
+
+
+def _push(pushes: list[tuple[list[int], dict[str, Any]]]) -> None:
+    for recipients, payload in pushes:
+        socketio.emit_to_users(recipients, realtime.NOTIFICATION, {"notification": payload})
+
+
+def push_unread(user_id: int) -> None:
+    """After commit, tell the user's open pages their unread count (read in one of them)."""
+    count = unread_count(user_id)
+    after_commit(db.session(), lambda: socketio.emit_to_user(user_id, realtime.UNREAD, {"unread": count}))
 
 
 def _announce(user_ids: list[int]) -> None:
@@ -143,6 +189,19 @@ def newest_id(user_id: int) -> int | None:
     return db.session.scalar(sa.select(sa.func.max(Notification.id)).where(Notification.user_id == user_id))
 
 
+def mark_read_between(user_id: int, first_id: int, last_id: int) -> int:
+    """Mark read the user's notifications with ids from ``first_id`` to ``last_id`` (one pushed
+    notification names its batch so); return how many."""
+    table = Notification.__table__
+    update = (
+        sa.update(table)
+        .where(table.c.user_id == user_id, table.c.id.between(first_id, last_id), table.c.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(update).rowcount or 0
+
+
 def get_own(user_id: int, notification_id: int) -> Notification | None:
     """The notification, if it is addressed to ``user_id``."""
     return db.session.scalar(
@@ -170,3 +229,56 @@ def mark_all_read(user_id: int, up_to_id: int | None = None) -> int:
         # One that arrived after the page was shown stays unread: nobody has seen it yet.
         update = update.where(table.c.id <= up_to_id)
     return db.session.execute(update).rowcount or 0
+
+
+# --- broadcasts (消息管理) -----------------------------------------------------------------------
+
+BROADCAST_KIND = "broadcast"
+BODY_MAX = 2000
+
+register_kind(BROADCAST_KIND, _l("Message"), "megaphone")
+
+
+def broadcast_recipients(role_ids: Iterable[int] | None) -> list[int]:
+    """Active users now: everyone (``None``), or the holders of any of ``role_ids``."""
+    query = sa.select(User.id).where(User.is_active.is_(True))
+    if role_ids is not None:
+        query = query.where(User.id.in_(sa.select(user_roles.c.user_id).where(user_roles.c.role_id.in_(role_ids))))
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def send_broadcast(title: str, body: str, link: str, role_ids: Iterable[int] | None) -> Broadcast:
+    """Send a message to everyone (``role_ids`` None) or to the holders of these roles, as they are now."""
+    title, body, link = title.strip(), body.strip(), link.strip()
+    if not title:
+        raise DomainError(_("Enter a title."))
+    if len(title) > TITLE_MAX or len(body) > BODY_MAX:
+        raise DomainError(_("The title or the message is too long."))
+    if link and safe_next(link) is None:
+        raise DomainError(_("A link must be a path inside this console, such as /quotations/."))
+    roles: list[Role] = []
+    if role_ids is not None:
+        roles = list(db.session.scalars(sa.select(Role).where(Role.id.in_(set(role_ids))).order_by(Role.name)))
+        if not roles:
+            raise DomainError(_("Choose at least one role, or send to everyone."))
+    recipients = broadcast_recipients(None if role_ids is None else [r.id for r in roles])
+    if not recipients:
+        raise DomainError(_("Nobody holds these roles: the message was not sent."))
+    broadcast = Broadcast(
+        title=title,
+        body=body,
+        link=link,
+        to_everyone=role_ids is None,
+        role_names=",".join(r.name for r in roles),
+        recipient_count=len(recipients),
+    )
+    db.session.add(broadcast)
+    db.session.flush()
+    notify(recipients, BROADCAST_KIND, title, body, link)
+    log.info("broadcast %r sent to %d users", title, len(recipients))
+    return broadcast
+
+
+def broadcasts_query() -> sa.Select:
+    """Sent broadcasts, newest first."""
+    return sa.select(Broadcast).order_by(Broadcast.id.desc())

@@ -318,6 +318,7 @@ def post_delivery(delivery: Delivery, *, expected_version: int | None = None) ->
     delivery.posted_by_id = current_actor_id()
     db.session.flush()
     _notify_posted(delivery)
+    order_services.work_moved(order)
     log.info("delivery %s posted for %s (%d moves)", delivery.number, order.number, len(ids))
     return ids
 
@@ -377,6 +378,7 @@ def cancel_delivery(delivery: Delivery) -> list[int]:
     delivery.cancelled_by_id = current_actor_id()
     db.session.flush()
     order_services.reserve_again(order)
+    order_services.work_moved(order)
     log.info("delivery %s cancelled (%d reversing moves)", delivery.number, len(ids))
     return ids
 

@@ -5,6 +5,7 @@ quotations a list shows can be exported from it."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import url_for
@@ -35,6 +36,21 @@ def _status(query: sa.Select, value: str) -> sa.Select:
 
 def _status_choices() -> list[tuple[str, str]]:
     return [("", _l("All statuses"))] + [(s.value, label) for s, label in STATUS_LABELS.items()]
+
+
+EXPIRY_WINDOWS = (3, 7)
+
+
+def _expires_within(query: sa.Select, value: str) -> sa.Select:
+    """Valid until today or within the next ``value`` days (combine with status "sent")."""
+    if not value.isdigit() or int(value) not in EXPIRY_WINDOWS:
+        return query
+    today = quotations.company_today()
+    return query.where(Quotation.valid_until.between(today, today + timedelta(days=int(value))))
+
+
+def _expiry_choices() -> list[tuple[str, str]]:
+    return [("", _l("Any validity"))] + [(str(n), _l("Expiring within %(n)d days", n=n)) for n in EXPIRY_WINDOWS]
 
 
 def _salesperson(query: sa.Select, value: str) -> sa.Select:
@@ -142,7 +158,10 @@ QUOTATION_LIST = lv.ListSpec(
         lv.Column("created_at", _l("Created"), expr=Quotation.created_at, kind=lv.DATETIME),
         lv.Column("note", _l("Note"), expr=Quotation.note, in_list=False),
     ],
-    filters=_common_filters(_quotation_model),
+    filters=[
+        *_common_filters(_quotation_model),
+        lv.Filter("expires_within", _l("Validity"), _expires_within, choices=_expiry_choices),
+    ],
     search=_search,
     search_placeholder=_l("Number or customer"),
     row_url=lambda q: url_for("sales.quotation_detail", quotation_id=q.id),

@@ -121,6 +121,12 @@ def _order_warehouse(query: sa.Select, value: str) -> sa.Select:
     return query.where(SalesOrder.warehouse_id == int(value)) if value.isdigit() else query
 
 
+def _deliverable(query: sa.Select, value: str) -> sa.Select:
+    """Orders shipping from a warehouse the user works in (the "orders to deliver" count)."""
+    allowed = inventory_scope.allowed_warehouse_ids()
+    return query if allowed is None else query.where(SalesOrder.warehouse_id.in_(allowed))
+
+
 def _order_search(query: sa.Select, q: str) -> sa.Select:
     text = q.strip()
     return query.where(
@@ -167,6 +173,7 @@ ORDER_LIST = lv.ListSpec(
         lv.Filter("customer", _l("Customer"), _customer, placeholder=_l("Customer code or name")),
         lv.Filter("model", _l("Model"), _order_model, placeholder=_l("Product model")),
         *lv.date_range_filters(SalesOrder.created_at),
+        lv.Filter("deliverable", _l("In my warehouses"), _deliverable, hidden=True),
     ],
     search=_order_search,
     search_placeholder=_l("Number, customer or customer's order no."),

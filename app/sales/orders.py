@@ -27,6 +27,7 @@ from app.core.errors import DomainError
 from app.core.locking import check_version
 from app.core.money import ZERO, line_amount, round_unit_price, split_tax
 from app.core.numbers import next_number
+from app.core.realtime import work_changed
 from app.extensions import db
 from app.inventory import posting
 from app.inventory.models import StockReservation, Warehouse, user_warehouses
@@ -48,6 +49,15 @@ log = logging.getLogger(__name__)
 RESERVATION_SOURCE = "sales_order"
 NOTIFY_KIND = "sales_order"
 notifications.register_kind(NOTIFY_KIND, _l("Sales order"), "cart-check")
+
+# "My work" counts on the dashboard (app/sales/work.py); open dashboards are told when they move.
+WORK_TO_DELIVER = "orders_to_deliver"
+WORK_BACKORDERS = "backorders"
+
+
+def work_moved(order: SalesOrder) -> None:
+    """After commit, have the dashboards of those who may see ``order`` count its lists again."""
+    work_changed(order_watchers(order, "sales_orders.view"), WORK_TO_DELIVER, WORK_BACKORDERS)
 
 
 @dataclass
@@ -409,6 +419,7 @@ def confirm_order(order: SalesOrder, *, actor_id: int, expected_version: int | N
     db.session.flush()
     shortages = _reserve_remaining(order)
     _notify_confirmed(order, actor_id, shortages)
+    work_moved(order)
     log.info("sales order %s confirmed (%d lines short)", order.number, len(shortages))
     return shortages
 
@@ -490,6 +501,7 @@ def amend_order(
     db.session.flush()
     refresh_status(order)
     shortages = _reserve_remaining(order) if order.status in (OrderStatus.CONFIRMED, OrderStatus.PARTIAL) else []
+    work_moved(order)
     log.info("sales order %s amended (%d lines, %d short)", order.number, len(new), len(shortages))
     return shortages
 
@@ -523,6 +535,7 @@ def cancel_order(order: SalesOrder, *, reason: str, expected_version: int | None
     order.close_reason = reason[:500]
     order.closed_at = utcnow()
     db.session.flush()
+    work_moved(order)
     log.info("sales order %s cancelled (%s released)", order.number, released)
     return released
 
@@ -542,6 +555,7 @@ def close_order(order: SalesOrder, *, reason: str = "", expected_version: int | 
     order.close_reason = reason[:500]
     order.closed_at = utcnow()
     db.session.flush()
+    work_moved(order)
     log.info("sales order %s closed", order.number)
     return released
 

@@ -26,6 +26,7 @@ from app.core.errors import DomainError
 from app.core.locking import check_version
 from app.core.money import HUNDRED, ZERO, line_amount, margin_percent, round_unit_price, split_tax
 from app.core.numbers import next_number
+from app.core.realtime import work_changed
 from app.customers.models import Customer, CustomerContact
 from app.extensions import db
 from app.notifications import services as notifications
@@ -45,6 +46,18 @@ log = logging.getLogger(__name__)
 MAX_LINES = 500
 NOTIFY_KIND = "quotation"
 notifications.register_kind(NOTIFY_KIND, _l("Quotation"), "file-earmark-text")
+
+# "My work" counts on the dashboard (app/sales/ui.py); open dashboards are told when they move.
+WORK_APPROVALS = "approvals_waiting"
+WORK_EXPIRING = "quotations_expiring"
+
+
+def _approvals_moved(quotation: Quotation) -> None:
+    work_changed(approvers_of(quotation), WORK_APPROVALS)
+
+
+def _salesperson_work_moved(quotation: Quotation) -> None:
+    work_changed([quotation.salesperson_id], WORK_EXPIRING)
 
 
 @dataclass
@@ -421,6 +434,7 @@ def submit_quotation(quotation: Quotation, *, actor_id: int, expected_version: i
             "\n".join(result.reasons),
             _link(quotation),
         )
+        _approvals_moved(quotation)
     else:
         quotation.status = QuotationStatus.APPROVED.value
         quotation.needs_approval_reason = ""
@@ -444,6 +458,7 @@ def approve_quotation(
     quotation.approved_at = utcnow()
     quotation.approval_comment = comment.strip()[:500]
     db.session.flush()
+    _approvals_moved(quotation)
     notifications.notify(
         [quotation.salesperson_id],
         NOTIFY_KIND,
@@ -468,6 +483,7 @@ def return_quotation(quotation: Quotation, *, actor_id: int, comment: str, expec
     quotation.approved_by_id = actor_id
     quotation.approved_at = None
     db.session.flush()
+    _approvals_moved(quotation)
     notifications.notify(
         [quotation.salesperson_id],
         NOTIFY_KIND,
@@ -488,6 +504,7 @@ def mark_sent(quotation: Quotation, *, expected_version: int | None = None) -> N
     quotation.status = QuotationStatus.SENT.value
     quotation.sent_at = utcnow()
     db.session.flush()
+    _salesperson_work_moved(quotation)
     log.info("quotation %s sent", quotation.label)
 
 
@@ -502,6 +519,7 @@ def mark_accepted(quotation: Quotation, *, expected_version: int | None = None) 
     quotation.status = QuotationStatus.ACCEPTED.value
     quotation.closed_at = utcnow()
     db.session.flush()
+    _salesperson_work_moved(quotation)
     log.info("quotation %s accepted", quotation.label)
 
 
@@ -516,6 +534,7 @@ def mark_rejected(quotation: Quotation, *, reason: str, expected_version: int | 
     quotation.rejection_reason = reason[:500]
     quotation.closed_at = utcnow()
     db.session.flush()
+    _salesperson_work_moved(quotation)
     log.info("quotation %s rejected by the customer", quotation.label)
 
 
@@ -530,9 +549,13 @@ def cancel_quotation(quotation: Quotation, *, expected_version: int | None = Non
         QuotationStatus.SENT,
         QuotationStatus.EXPIRED,
     )
+    was_pending = quotation.status == QuotationStatus.PENDING.value
     quotation.status = QuotationStatus.CANCELLED.value
     quotation.closed_at = utcnow()
     db.session.flush()
+    if was_pending:
+        _approvals_moved(quotation)
+    _salesperson_work_moved(quotation)
     log.info("quotation %s cancelled", quotation.label)
 
 
@@ -593,6 +616,7 @@ def revise_quotation(quotation: Quotation, *, actor_id: int) -> Quotation:
     _compute(revision)
     db.session.add(revision)
     db.session.flush()
+    _salesperson_work_moved(quotation)
     log.info("quotation %s revised as %s", quotation.label, revision.label)
     return revision
 

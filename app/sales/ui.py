@@ -1,6 +1,7 @@
 """What sales shows on other domains' pages, and what it keeps from being deleted: a customer's
 quotations, orders and deliveries on its page (each in the viewer's scope); customers, products,
-warehouses and locations that open quotations, orders or draft deliveries still use."""
+warehouses and locations that open quotations, orders or draft deliveries still use; and its "my
+work" counts on the dashboard (app/sales/work.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.registry import Panel, UsageCheck, register_detail_panel, register_usage_check
 from app.extensions import db
-from app.sales import scope
+from app.sales import scope, work
 from app.sales.models import (
     Delivery,
     DeliveryLine,
@@ -139,3 +140,4 @@ def register() -> None:
         Panel("deliveries", "sales/_customer_deliveries.html", customer_deliveries, ("deliveries.view",), order=22),
     )
     _register_usage()
+    work.register_work()

@@ -36,7 +36,9 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.fixture(scope="session")
 def live_server(redis_url: str) -> Iterator[LiveServer]:
     with live_environment("browser", redis_url, RUN_ID) as live:
-        yield live.start_server()
+        # Every open page holds a thread for its live connection (Socket.IO in threading mode).
+        # A short polling period, so the test of a page without its live connection is quick.
+        yield live.start_server(threads=32, extra_env={"NOTIFICATION_POLL_SECONDS": "5"})
 
 
 @pytest.fixture(scope="session")

@@ -367,3 +367,48 @@ def test_two_people_editing_one_draft_order_do_not_overwrite_each_other(app, sho
     assert second.status_code == 200 and "data-conflict" in page and "boss was here" in page
     with app.app_context():
         assert db.session.get(SalesOrder, order_id).note == "boss was here"
+
+
+# --- live: the keeper hears of an order to deliver, and the dashboards count it ------------------
+
+
+def test_a_confirmed_order_reaches_the_keepers_page_and_dashboard_at_once(app, shop, people, accepted):
+    keeper = people["keeper"]
+    sio = app.extensions["socketio"].test_client(app, flask_test_client=keeper)
+    try:
+        sio.get_received()
+        before = sio.emit("sync", {"work": True}, callback=True)["work"]
+        assert before.get("orders_to_deliver", 0) == 0
+        order_id = _order_from(app, people, shop, accepted)
+        _confirm(people, order_id)
+        received = sio.get_received()
+        notes = [m["args"][0] for m in received if m["name"] == "notification"]
+        assert notes and "to deliver from SH" in notes[0]["notification"]["title"]
+        assert {"items": ["backorders", "orders_to_deliver"]} in [m["args"][0] for m in received if m["name"] == "work"]
+        after = sio.emit("sync", {"work": True}, callback=True)["work"]
+        assert after["orders_to_deliver"] == 1
+    finally:
+        sio.disconnect()
+    # The count is the list it links to.
+    dashboard = html(keeper.get("/?lang=en"))
+    link = re.search(r'href="(/sales-orders/\?[^"]*deliverable[^"]*)"', dashboard).group(1).replace("&amp;", "&")
+    listed = html(keeper.get(link))
+    assert listed.count('data-list="sales_orders"') == 1 and f'href="/sales-orders/{order_id}"' in listed
+
+
+def test_a_posted_delivery_tells_the_salesperson(app, shop, people, accepted):
+    from tests.notifications.test_live import _events
+
+    order_id = _order_from(app, people, shop, accepted)
+    _confirm(people, order_id)
+    sio = app.extensions["socketio"].test_client(app, flask_test_client=people["seller"])
+    try:
+        sio.get_received()
+        delivery_id = _new_delivery(people, order_id)
+        _post(people["keeper"], delivery_id)
+        titles = [n["notification"]["title"] for n in _events(sio, "notification")]
+        assert any("shipped to 宁波甬达机电设备有限公司" in t for t in titles)
+        work = sio.emit("sync", {"work": True}, callback=True)["work"]
+        assert work["backorders"] == 1  # 22220E: 2 still to deliver
+    finally:
+        sio.disconnect()
