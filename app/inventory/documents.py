@@ -311,37 +311,7 @@ def cancel_document(document: StockDocument) -> list[int]:
     """Cancel a posted document by posting the reversing moves (refused if the stock has gone)."""
     if document.status != DocStatus.POSTED:
         raise DomainError(_("Only a posted document can be cancelled; delete a draft instead."))
-    source = _source(document)
-    originals = list(
-        db.session.scalars(
-            sa.select(StockMove)
-            .where(
-                StockMove.source_type == source.type, StockMove.source_id == source.id, StockMove.reverses_id.is_(None)
-            )
-            .order_by(StockMove.id)
-        )
-    )
-    lines = [
-        posting.MoveLine(
-            MoveType(m.move_type),
-            m.product_id,
-            m.warehouse_id,
-            m.location_id,
-            -m.quantity,
-            source_line_id=m.source_line_id,
-        )
-        for m in originals
-    ]
-    ids = (
-        posting.post_moves(
-            lines,
-            source,
-            reason=_("Cancellation of %(number)s", number=document.number),
-            reverses=[m.id for m in originals],
-        )
-        if lines
-        else []
-    )
+    ids = posting.reverse_source(_source(document), _("Cancellation of %(number)s", number=document.number))
     document.status = DocStatus.CANCELLED.value
     document.cancelled_at = utcnow()
     document.cancelled_by_id = current_actor_id()

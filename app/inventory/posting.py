@@ -518,6 +518,38 @@ def _check_low_stock(state: _State) -> None:
     )
 
 
+def reverse_source(source: Source, reason: str) -> list[int]:
+    """Post the moves that undo every move ``source`` posted (and has not undone yet); return
+    their ids. Refused, like any posting, when the stock has gone meanwhile."""
+    originals = list(
+        db.session.scalars(
+            sa.select(StockMove)
+            .where(
+                StockMove.source_type == source.type, StockMove.source_id == source.id, StockMove.reverses_id.is_(None)
+            )
+            .order_by(StockMove.id)
+        )
+    )
+    already = set(
+        db.session.scalars(sa.select(StockMove.reverses_id).where(StockMove.reverses_id.in_([m.id for m in originals])))
+    )
+    originals = [m for m in originals if m.id not in already]
+    if not originals:
+        return []
+    lines = [
+        MoveLine(
+            MoveType(m.move_type),
+            m.product_id,
+            m.warehouse_id,
+            m.location_id,
+            -m.quantity,
+            source_line_id=m.source_line_id,
+        )
+        for m in originals
+    ]
+    return post_moves(lines, source, reason=reason, reverses=[m.id for m in originals])
+
+
 # --- reservations ------------------------------------------------------------------------------
 
 

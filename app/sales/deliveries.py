@@ -30,7 +30,7 @@ from app.core.numbers import next_number
 from app.extensions import db
 from app.inventory import posting
 from app.inventory import scope as inventory_scope
-from app.inventory.models import Location, MoveType, StockBalance, StockMove
+from app.inventory.models import Location, MoveType, StockBalance
 from app.notifications import services as notifications
 from app.sales import orders as order_services
 from app.sales.models import Delivery, DeliveryLine, DeliveryStatus, OrderStatus, SalesOrder, SalesOrderLine
@@ -334,39 +334,7 @@ def cancel_delivery(delivery: Delivery) -> list[int]:
         )
     if not inventory_scope.may_use(delivery.warehouse_id):
         raise DomainError(_("You do not work in the warehouse of %(number)s.", number=delivery.number))
-    source = _source(delivery)
-    originals = list(
-        db.session.scalars(
-            sa.select(StockMove)
-            .where(
-                StockMove.source_type == source.type,
-                StockMove.source_id == source.id,
-                StockMove.reverses_id.is_(None),
-            )
-            .order_by(StockMove.id)
-        )
-    )
-    lines = [
-        posting.MoveLine(
-            MoveType(m.move_type),
-            m.product_id,
-            m.warehouse_id,
-            m.location_id,
-            -m.quantity,
-            source_line_id=m.source_line_id,
-        )
-        for m in originals
-    ]
-    ids = (
-        posting.post_moves(
-            lines,
-            source,
-            reason=_("Cancellation of %(number)s", number=delivery.number),
-            reverses=[m.id for m in originals],
-        )
-        if lines
-        else []
-    )
+    ids = posting.reverse_source(_source(delivery), _("Cancellation of %(number)s", number=delivery.number))
     back: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for line in delivery.lines:
         back[line.order_line_id] += line.quantity

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from app.auth.access import can, require
 from app.core import audit, exports
@@ -20,11 +19,10 @@ from app.core.errors import DomainError, StaleEditError
 from app.core.forms import large_form
 from app.core.registry import MenuItem, register_menu_item
 from app.core.rows import template_row
-from app.customers import scope as customer_scope
 from app.customers.models import Customer
 from app.extensions import db
 from app.inventory import scope as inventory_scope
-from app.products.models import Product
+from app.sales import editor
 from app.sales import orders as os_
 from app.sales import quotations as qs
 from app.sales.blueprint import bp
@@ -56,10 +54,6 @@ register_menu_item(
 )
 
 EDITOR_FORM_LIMITS = large_form(max_parts=qs.MAX_LINES * 10 + 100, max_memory=4 * 1024 * 1024)
-
-
-def _me() -> int:
-    return int(current_user.get_id())
 
 
 def _export(spec: lv.ListSpec, fmt: str, name: str):
@@ -101,14 +95,6 @@ def backorder_list_export(fmt: str):
 # --- the editor -------------------------------------------------------------------------------
 
 
-def _visible_customer(customer_id: int | None) -> Customer | None:
-    if customer_id is None:
-        return None
-    return db.session.scalar(
-        customer_scope.visible_customers().where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-    )
-
-
 def _warehouse_choices(current_id: int | None) -> list[tuple[int | str, str]]:
     warehouses = inventory_scope.usable_warehouses()
     choices: list[tuple[int | str, str]] = [("", "—")] + [(w.id, f"{w.code} {w.name}") for w in warehouses]
@@ -122,18 +108,13 @@ def _warehouse_choices(current_id: int | None) -> list[tuple[int | str, str]]:
 
 
 def _prepare(form: OrderForm, order: SalesOrder | None) -> Customer | None:
-    from app.sales.views import _salespeople
-
-    customer = _visible_customer(form.customer_id.data)
-    form.customer_id.choices = [("", "—")] + ([(customer.id, f"{customer.code} {customer.name}")] if customer else [])
-    form.contact_id.choices = [("", "—")] + [(c.id, c.name) for c in (customer.contacts if customer else [])]
     form.warehouse_id.choices = _warehouse_choices(order.warehouse_id if order else None)
-    if can(ORDERS_VIEW_ALL):
-        form.salesperson_id.choices = _salespeople(order.salesperson_id if order else None)
-    else:
-        form.salesperson_id.choices = [(_me(), current_user.display_name)]
-        form.salesperson_id.data = _me()
-    return customer
+    return editor.fill_party(
+        form,
+        view_all=can(ORDERS_VIEW_ALL),
+        permission="sales_orders.edit",
+        salesperson_id=order.salesperson_id if order else None,
+    )
 
 
 def _is_blank(f) -> bool:
@@ -152,7 +133,7 @@ def _read(form: OrderForm) -> tuple[os_.OrderHeader, list[os_.OrderLineData], li
         customer_id=form.customer_id.data,
         warehouse_id=form.warehouse_id.data,
         contact_id=form.contact_id.data,
-        salesperson_id=form.salesperson_id.data if can(ORDERS_VIEW_ALL) else _me(),
+        salesperson_id=form.salesperson_id.data if can(ORDERS_VIEW_ALL) else editor.me(),
         customer_reference=form.customer_reference.data or "",
         delivery_date=form.delivery_date.data,
         tax_rate=form.tax_rate.data,
@@ -187,12 +168,7 @@ def _render_form(form: OrderForm, order: SalesOrder | None, customer: Customer |
     if not any(True for _entry in form.lines):
         form.lines.append_entry()
     delivered = {line.id: line.delivered_qty for line in order.lines} if order else {}
-    labels = {}
-    ids = {e.form.product_id.data for e in form.lines if e.form.product_id.data}
-    if ids:
-        labels = {
-            p.id: f"{p.brand.name} {p.model}" for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))
-        }
+    labels = editor.product_labels(e.form.product_id.data for e in form.lines)
     return render_template(
         "sales/order_form.html",
         form=form,
@@ -220,7 +196,7 @@ def _save(form: OrderForm, order: SalesOrder | None, *, amend: bool = False):
     """Save the order; None when the form is to be shown again with every mistake marked."""
     valid = form.validate()
     header, lines, rows = _read(form)
-    if form.customer_id.data is not None and _visible_customer(form.customer_id.data) is None:
+    if form.customer_id.data is not None and editor.visible_customer(form.customer_id.data) is None:
         form.customer_id.errors = [*form.customer_id.errors, _("Choose a customer.")]
         valid = False
     if header.customer_id is None:
@@ -235,7 +211,7 @@ def _save(form: OrderForm, order: SalesOrder | None, *, amend: bool = False):
     shortages: list[os_.Shortage] = []
     try:
         if order is None:
-            order = os_.create_order(header, lines, actor_id=_me())
+            order = os_.create_order(header, lines, actor_id=editor.me())
             db.session.commit()
         elif amend:
 
@@ -288,12 +264,12 @@ def order_new():
         from app.system.settings import company_settings
 
         form.customer_id.data = request.args.get("customer_id", type=int)
-        customer = _visible_customer(form.customer_id.data)
+        customer = editor.visible_customer(form.customer_id.data)
         if customer is not None:
             if customer.primary_contact is not None:
                 form.contact_id.data = customer.primary_contact.id
             form.delivery_address.data = customer.address
-        form.salesperson_id.data = _me()
+        form.salesperson_id.data = editor.me()
         form.tax_rate.data = company_settings().tax_rate
         form.prices_include_tax.data = True
         usable = inventory_scope.usable_warehouses()
@@ -433,7 +409,7 @@ def _convert(form: ConvertForm, quotation: Quotation, errors: dict[int, list[str
             quotation,
             picks,
             warehouse_id=form.warehouse_id.data,
-            actor_id=_me(),
+            actor_id=editor.me(),
             customer_reference=form.customer_reference.data or "",
             delivery_date=form.delivery_date.data,
         )
@@ -536,7 +512,7 @@ def _act(
 def order_confirm(order_id: int):
     return _act(
         order_id,
-        lambda o, f: os_.confirm_order(o, actor_id=_me(), expected_version=f.version_id.data),
+        lambda o, f: os_.confirm_order(o, actor_id=editor.me(), expected_version=f.version_id.data),
         lambda o, short: (
             _("Order %(number)s confirmed; its stock is reserved.", number=o.number)
             if not short

@@ -25,7 +25,7 @@ from app.auth.models import User
 from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.locking import check_version
-from app.core.money import ZERO, line_amount, round_unit_price, split_tax
+from app.core.money import ZERO
 from app.core.numbers import next_number
 from app.core.realtime import work_changed
 from app.extensions import db
@@ -160,16 +160,6 @@ def _check(header: OrderHeader, lines: Sequence[OrderLineData], salesperson_id: 
     qs.check_lines(lines)
 
 
-def _compute(order: SalesOrder) -> None:
-    total = ZERO
-    for line in order.lines:
-        line.unit_price = round_unit_price(line.unit_price)
-        line.amount = line_amount(line.quantity, line.unit_price, line.discount_percent)
-        total += line.amount
-    split = split_tax(total, order.tax_rate, order.prices_include_tax)
-    order.total_net, order.total_tax, order.total_gross = split.net, split.tax, split.gross
-
-
 def _apply_header(order: SalesOrder, header: OrderHeader, salesperson_id: int) -> None:
     from app.system.settings import company_settings
 
@@ -238,7 +228,7 @@ def create_order(
     order = SalesOrder(number=next_number(ORDER_PREFIX), status=OrderStatus.DRAFT.value, quotation_id=quotation_id)
     _apply_header(order, header, salesperson_id)
     _set_draft_lines(order, lines)
-    _compute(order)
+    qs.compute_totals(order)
     db.session.add(order)
     db.session.flush()
     log.info("sales order %s created (%d lines)", order.number, len(lines))
@@ -255,7 +245,7 @@ def update_order(
     _check(header, lines, salesperson_id)
     _apply_header(order, header, salesperson_id)
     _set_draft_lines(order, lines)
-    _compute(order)
+    qs.compute_totals(order)
     db.session.flush()
     log.info("sales order %s saved (%d lines)", order.number, len(lines))
 
@@ -497,7 +487,7 @@ def amend_order(
         _fill(line, data)
         new.append(line)
     order.lines = new
-    _compute(order)
+    qs.compute_totals(order)
     db.session.flush()
     refresh_status(order)
     shortages = _reserve_remaining(order) if order.status in (OrderStatus.CONFIRMED, OrderStatus.PARTIAL) else []

@@ -38,6 +38,7 @@ from app.sales.models import (
     Quotation,
     QuotationLine,
     QuotationStatus,
+    SalesOrder,
 )
 from app.system.settings import approval_limits, company_settings
 
@@ -207,7 +208,8 @@ def check_lines(lines: Sequence[LineData]) -> dict[int, Product]:
 # --- totals -----------------------------------------------------------------------------------
 
 
-def _compute(quotation: Quotation) -> None:
+def compute_totals(quotation: Quotation | SalesOrder) -> None:
+    """Round unit prices, compute each line's amount and the document's totals, in Decimal."""
     total = ZERO
     for line in quotation.lines:
         line.unit_price = round_unit_price(line.unit_price)
@@ -282,7 +284,7 @@ def create_quotation(header: HeaderData, lines: Sequence[LineData], *, actor_id:
     quotation.status = QuotationStatus.DRAFT.value
     _apply_header(quotation, header, salesperson_id)
     _set_lines(quotation, lines)
-    _compute(quotation)
+    compute_totals(quotation)
     db.session.add(quotation)
     db.session.flush()
     log.info("quotation %s created (%d lines)", quotation.label, len(lines))
@@ -311,7 +313,7 @@ def update_quotation(
     check_lines(lines)
     _apply_header(quotation, header, salesperson_id)
     _set_lines(quotation, lines)
-    _compute(quotation)
+    compute_totals(quotation)
     db.session.flush()
     log.info("quotation %s saved (%d lines)", quotation.label, len(lines))
 
@@ -416,7 +418,7 @@ def submit_quotation(quotation: Quotation, *, actor_id: int, expected_version: i
     check_lines(
         [LineData(line.product_id, line.quantity, line.unit_price, line.discount_percent) for line in quotation.lines]
     )
-    _compute(quotation)
+    compute_totals(quotation)
     result = check_limits(quotation)
     quotation.submitted_at = utcnow()
     quotation.approval_comment = ""
@@ -613,7 +615,7 @@ def revise_quotation(quotation: Quotation, *, actor_id: int) -> Quotation:
         **_header_copy(quotation),
     )
     revision.lines = _copy_lines(quotation)
-    _compute(revision)
+    compute_totals(revision)
     db.session.add(revision)
     db.session.flush()
     _salesperson_work_moved(quotation)
@@ -641,7 +643,7 @@ def copy_quotation(quotation: Quotation, *, customer_id: int, actor_id: int, sal
         **header,
     )
     copy.lines = _copy_lines(quotation)
-    _compute(copy)
+    compute_totals(copy)
     db.session.add(copy)
     db.session.flush()
     log.info("quotation %s copied to %s", quotation.label, copy.label)

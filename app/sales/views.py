@@ -9,20 +9,18 @@ import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from app.auth.access import can, require
-from app.auth.models import RolePermission, User, user_roles
 from app.core import audit, exports
 from app.core import listview as lv
 from app.core.errors import DomainError, StaleEditError
 from app.core.forms import large_form
 from app.core.registry import MenuItem, register_menu_item
 from app.core.rows import template_row
-from app.customers import scope as customer_scope
 from app.customers.models import Customer, CustomerContact
 from app.extensions import db
 from app.products.models import Product
+from app.sales import editor
 from app.sales import quotations as qs
 from app.sales.blueprint import bp
 from app.sales.forms import CommentForm, CopyForm, QuotationForm, ReasonForm
@@ -111,52 +109,13 @@ def quote_line_list_export(fmt: str):
 # --- the editor -------------------------------------------------------------------------------
 
 
-def _me() -> int:
-    return int(current_user.get_id())
-
-
-def _salespeople(current_id: int | None) -> list[tuple[int, str]]:
-    """Who may be a quotation's salesperson: active holders of quotations.edit (and whoever it is now)."""
-    editors = (
-        sa.select(user_roles.c.user_id)
-        .join(RolePermission, RolePermission.role_id == user_roles.c.role_id)
-        .where(RolePermission.permission == "quotations.edit")
-    )
-    query = sa.select(User.id, User.display_name).where(
-        sa.or_(sa.and_(User.is_active.is_(True), User.id.in_(editors)), User.id == (current_id or 0))
-    )
-    return [(i, name) for i, name in db.session.execute(query.order_by(User.display_name))]
-
-
-def _visible_customer(customer_id: int | None) -> Customer | None:
-    if customer_id is None:
-        return None
-    return db.session.scalar(
-        customer_scope.visible_customers().where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-    )
-
-
 def _prepare(form: QuotationForm, quotation: Quotation | None) -> Customer | None:
-    customer = _visible_customer(form.customer_id.data)
-    form.customer_id.choices = [("", "—")] + ([(customer.id, f"{customer.code} {customer.name}")] if customer else [])
-    contacts = customer.contacts if customer else []
-    form.contact_id.choices = [("", "—")] + [(c.id, c.name) for c in contacts]
-    if may_view_all():
-        form.salesperson_id.choices = _salespeople(quotation.salesperson_id if quotation else None)
-    else:
-        # Without quotations.view_all the salesperson is always yourself.
-        form.salesperson_id.choices = [(_me(), current_user.display_name)]
-        form.salesperson_id.data = _me()
-    return customer
-
-
-def _product_labels(product_ids) -> dict[int, str]:
-    ids = {p for p in product_ids if p}
-    if not ids:
-        return {}
-    return {
-        p.id: f"{p.brand.name} {p.model}" for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))
-    }
+    return editor.fill_party(
+        form,
+        view_all=may_view_all(),
+        permission="quotations.edit",
+        salesperson_id=quotation.salesperson_id if quotation else None,
+    )
 
 
 def _is_blank(f) -> bool:
@@ -175,7 +134,7 @@ def _read(form: QuotationForm) -> tuple[qs.HeaderData, list[qs.LineData], list]:
     header = qs.HeaderData(
         customer_id=form.customer_id.data,
         contact_id=form.contact_id.data,
-        salesperson_id=form.salesperson_id.data if may_view_all() else _me(),
+        salesperson_id=form.salesperson_id.data if may_view_all() else editor.me(),
         tax_rate=form.tax_rate.data,
         prices_include_tax=bool(form.prices_include_tax.data),
         valid_until=form.valid_until.data,
@@ -213,7 +172,7 @@ def _render_form(form: QuotationForm, quotation: Quotation | None, customer: Cus
         quotation=quotation,
         customer=customer,
         blank=template_row(form.lines),
-        labels=_product_labels(e.form.product_id.data for e in form.lines),
+        labels=editor.product_labels(e.form.product_id.data for e in form.lines),
         conflict=conflict,
         max_lines=qs.MAX_LINES,
         may_choose_salesperson=may_view_all(),
@@ -238,7 +197,7 @@ def _save(form: QuotationForm, quotation: Quotation | None):
     """Save the draft; None when the form is to be shown again with every mistake marked."""
     valid = form.validate()
     header, lines, rows = _read(form)
-    if form.customer_id.data is not None and _visible_customer(form.customer_id.data) is None:
+    if form.customer_id.data is not None and editor.visible_customer(form.customer_id.data) is None:
         form.customer_id.errors = [*form.customer_id.errors, _("Choose a customer.")]
         valid = False
     if not valid:
@@ -251,7 +210,7 @@ def _save(form: QuotationForm, quotation: Quotation | None):
         return None
     try:
         if quotation is None:
-            quotation = qs.create_quotation(header, lines, actor_id=_me())
+            quotation = qs.create_quotation(header, lines, actor_id=editor.me())
         else:
             qs.update_quotation(quotation, header, lines, expected_version=form.version_id.data)
         db.session.commit()
@@ -283,10 +242,10 @@ def quotation_new():
 
         settings = company_settings()
         form.customer_id.data = request.args.get("customer_id", type=int)
-        customer = _visible_customer(form.customer_id.data)
+        customer = editor.visible_customer(form.customer_id.data)
         if customer is not None and customer.primary_contact is not None:
             form.contact_id.data = customer.primary_contact.id
-        form.salesperson_id.data = _me()
+        form.salesperson_id.data = editor.me()
         form.tax_rate.data = settings.tax_rate
         form.prices_include_tax.data = True
         form.valid_until.data = qs.default_valid_until()
@@ -360,7 +319,7 @@ def quotation_edit(quotation_id: int):
 @require("quotations.edit")
 def customer_contacts(customer_id: int):
     """The contacts of a customer the user may see, for the editor's contact select."""
-    customer = _visible_customer(customer_id)
+    customer = editor.visible_customer(customer_id)
     if customer is None:
         abort(404)
     contacts = db.session.scalars(
@@ -396,7 +355,7 @@ def quotation_detail(quotation_id: int):
         reason_form=ReasonForm(version_id=quotation.version_id),
         copy_form=CopyForm(),
         statuses=QuotationStatus,
-        may_approve=can("quotations.approve") and quotation.salesperson_id != _me(),
+        may_approve=can("quotations.approve") and quotation.salesperson_id != editor.me(),
         copied_from=db.session.get(Quotation, quotation.copied_from_id) if quotation.copied_from_id else None,
         orders=_orders_of(quotation),
     )
@@ -458,7 +417,7 @@ def _version(form) -> int | None:
 @require("quotations.edit")
 def quotation_submit(quotation_id: int):
     def work(q, form):
-        status = qs.submit_quotation(q, actor_id=_me(), expected_version=_version(form))
+        status = qs.submit_quotation(q, actor_id=editor.me(), expected_version=_version(form))
         if status == QuotationStatus.PENDING:
             flash(_("It needs approval: %(reasons)s", reasons=q.needs_approval_reason.replace("\n", "; ")), "info")
 
@@ -469,7 +428,7 @@ def quotation_submit(quotation_id: int):
 @require("quotations.approve")
 def quotation_approve(quotation_id: int):
     def work(q, form):
-        qs.approve_quotation(q, actor_id=_me(), comment=form.comment.data or "", expected_version=_version(form))
+        qs.approve_quotation(q, actor_id=editor.me(), comment=form.comment.data or "", expected_version=_version(form))
 
     return _act(quotation_id, work, _("Quotation %(number)s approved."))
 
@@ -478,7 +437,7 @@ def quotation_approve(quotation_id: int):
 @require("quotations.approve")
 def quotation_return(quotation_id: int):
     def work(q, form):
-        qs.return_quotation(q, actor_id=_me(), comment=form.comment.data or "", expected_version=_version(form))
+        qs.return_quotation(q, actor_id=editor.me(), comment=form.comment.data or "", expected_version=_version(form))
 
     return _act(quotation_id, work, _("Quotation %(number)s returned to the salesperson."))
 
@@ -529,7 +488,7 @@ def quotation_cancel(quotation_id: int):
 def quotation_revise(quotation_id: int):
     return _act(
         quotation_id,
-        lambda q, form: qs.revise_quotation(q, actor_id=_me()),
+        lambda q, form: qs.revise_quotation(q, actor_id=editor.me()),
         _("Revision %(number)s made: change it, then submit it again."),
     )
 
@@ -538,10 +497,10 @@ def quotation_revise(quotation_id: int):
 @require("quotations.edit")
 def quotation_copy(quotation_id: int):
     def work(q, form):
-        customer = _visible_customer(form.customer_id.data or q.customer_id)
+        customer = editor.visible_customer(form.customer_id.data or q.customer_id)
         if customer is None:
             raise DomainError(_("Choose a customer."))
-        return qs.copy_quotation(q, customer_id=customer.id, actor_id=_me(), salesperson_id=_me())
+        return qs.copy_quotation(q, customer_id=customer.id, actor_id=editor.me(), salesperson_id=editor.me())
 
     return _act(quotation_id, work, _("Copied as %(number)s."), form_class=CopyForm)
 
