@@ -181,4 +181,5 @@ def init_access(app: Flask) -> None:
     identity_loaded.connect_via(app)(_on_identity_loaded)
     app.before_request(_enforce)
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["current_permissions"] = current_permissions
     app.jinja_env.globals["can_any"] = can_any

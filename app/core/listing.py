@@ -8,6 +8,7 @@ than the page shows, so deep pages stay reachable past the cap.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,11 +67,18 @@ def page_args(default_per_page: int = 20) -> tuple[int, int]:
 
 
 def paginate(
-    query: sa.Select, page: int, per_page: int, count_cap: int = COUNT_CAP, count_query: sa.Select | None = None
+    query: sa.Select,
+    page: int,
+    per_page: int,
+    count_cap: int = COUNT_CAP,
+    count_query: sa.Select | None = None,
+    load: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Page:
     """Run ``query`` for one page; count at most ``count_cap`` rows so deep tables stay fast.
 
     ``count_query`` (the same rows, selecting only their ids) keeps the count from reading whole rows.
+    With ``load`` (ids -> their rows in that order), the page is found on ``count_query`` and only
+    its rows are read whole.
     """
     counted = (count_query if count_query is not None else query).order_by(None).limit(count_cap + 1)
     capped = sa.select(sa.func.count()).select_from(counted.subquery())
@@ -79,9 +87,13 @@ def paginate(
     total = min(total, count_cap)
     if not total_capped:
         page = min(page, max(1, math.ceil(total / per_page)))
-    result = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page))
-    # One entity (or column) per row: the objects themselves; several: Row objects (r.name).
-    rows = list((result.scalars() if len(query.column_descriptions) == 1 else result).unique())
+    if load is not None and count_query is not None:
+        ids = list(db.session.scalars(count_query.limit(per_page + 1).offset((page - 1) * per_page)))
+        rows = load(ids)
+    else:
+        result = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page))
+        # One entity (or column) per row: the objects themselves; several: Row objects (r.name).
+        rows = list((result.scalars() if len(query.column_descriptions) == 1 else result).unique())
     return Page(
         items=rows[:per_page],
         page=page,

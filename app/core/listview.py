@@ -56,6 +56,11 @@ class Column:
     in_list: bool = True
     in_export: bool = True
     choices: dict[str, Any] | None = None  # stored code -> label, for CHOICE columns
+    # Adds the table ``expr`` reads from, for the queries that sort or export by it. A list page
+    # reads such values through the row's eager-loaded relationships, so counting and paging a
+    # million rows never pays for a join it does not need.
+    join: Callable[[sa.Select], sa.Select] | None = None
+    sort_expr: Any = None  # what sorting by this column orders by, when not ``expr`` (an indexed key)
 
     def get(self, row: Any) -> Any:
         return self.value(row) if self.value else getattr(row, self.key)
@@ -111,6 +116,9 @@ class ListSpec:
     search_placeholder: Any = None
     row_url: Callable[[Any], str] | None = None
     per_page: int = 20
+    # What orders rows like ``id_column`` in a given query, when the engine needs another name for
+    # it to use an index's order (a full-text table's rowid that the search joined).
+    id_order: Callable[[sa.Select], Any] | None = None
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -191,9 +199,19 @@ def read_state(spec: ListSpec, can: Checker, args=None) -> ListState:
     )
 
 
-def build_query(spec: ListSpec, state: ListState, *, select: sa.Select | None = None) -> sa.Select:
-    """The filtered, searched and sorted query; ``select`` replaces the selected columns (exports)."""
+def build_query(
+    spec: ListSpec, state: ListState, *, select: sa.Select | None = None, columns: list[Column] | None = None
+) -> sa.Select:
+    """The filtered, searched and sorted query; ``select`` replaces the selected columns (exports),
+    ``columns`` are the columns it reads (their joins are added)."""
     query = spec.base_query()
+    sort_column = spec.column(state.sort_key)
+    joins: list[Callable[[sa.Select], sa.Select]] = []
+    for column in [*(columns or []), sort_column]:
+        if column is not None and column.join is not None and column.join not in joins:
+            joins.append(column.join)
+    for join in joins:
+        query = join(query)
     if select is not None:
         query = query.with_only_columns(*select, maintain_column_froms=True)
     if state.q and spec.search is not None:
@@ -202,12 +220,18 @@ def build_query(spec: ListSpec, state: ListState, *, select: sa.Select | None = 
         value = state.filters.get(f.key)
         if value:
             query = f.apply(query, value)
-    column = spec.column(state.sort_key)
-    order = column.expr if column is not None and column.expr is not None else spec.id_column
+    column = sort_column
+    if column is not None and column.expr is not None:
+        order = column.sort_expr if column.sort_expr is not None else column.expr
+    else:
+        order = spec.id_column
+    id_order = spec.id_order(query) if spec.id_order is not None else spec.id_column
+    if order is spec.id_column:
+        order = id_order
     ordering = [order.desc() if state.descending else order.asc()]
-    if order is not spec.id_column:
+    if order is not id_order:
         # A tie-breaker keeps pages stable when many rows share the sorted value.
-        ordering.append(spec.id_column.desc() if state.descending else spec.id_column.asc())
+        ordering.append(id_order.desc() if state.descending else id_order.asc())
     return query.order_by(*ordering)
 
 
@@ -217,13 +241,29 @@ def run(spec: ListSpec, can: Checker) -> ListResult:
     columns = visible_columns(spec, can)
     query = build_query(spec, state)
     ids = query.with_only_columns(spec.id_column, maintain_column_froms=True)
-    page = paginate(query, state.page, state.per_page, count_query=ids)
+    load = _loader(spec) if len(query.column_descriptions) == 1 else None
+    page = paginate(query, state.page, state.per_page, count_query=ids, load=load)
     totals: dict[str, Decimal] = {}
     for column in columns:
         if column.total:
             totals[column.key] = sum((Decimal(column.get(row) or 0) for row in page.items), Decimal(0))
     filters = [f for f in spec.filters if f.permission is None or can(f.permission)]
     return ListResult(spec=spec, state=state, columns=columns, filters=filters, page=page, totals=totals)
+
+
+def _loader(spec: ListSpec) -> Callable[[list[Any]], list[Any]]:
+    """Rows of one page by their ids, in the ids' order. The page's ids come from the query over the
+    id column alone (an index walk, also for a deep page); only these rows are then read whole,
+    with their eager-loaded relationships."""
+
+    def load(ids: list[Any]) -> list[Any]:
+        if not ids:
+            return []
+        query = spec.base_query().where(spec.id_column.in_(ids))
+        by_id = {getattr(row, spec.id_column.key): row for row in db.session.scalars(query).unique()}
+        return [by_id[i] for i in ids if i in by_id]
+
+    return load
 
 
 def count(spec: ListSpec, can: Checker, args: dict[str, str], cap: int) -> int:
@@ -244,12 +284,25 @@ def export_rows(spec: ListSpec, can: Checker, batch: int = 2000) -> tuple[list[C
     """The exported columns and an iterator over every matching row (as tuples, in batches)."""
     state = read_state(spec, can)
     columns = [c for c in visible_columns(spec, can, export=True) if c.expr is not None]
-    query = build_query(spec, state, select=[c.expr for c in columns])
+    query = build_query(spec, state, select=[c.expr for c in columns], columns=columns)
+
+    labelled = [(i, c) for i, c in enumerate(columns) if c.kind == CHOICE and c.choices is not None]
 
     def rows() -> Iterator[tuple]:
         result = db.session.execute(query.execution_options(yield_per=batch))
+        if not labelled:
+            yield from (tuple(row) for row in result)
+            return
+        labels: dict[tuple[int, Any], Any] = {}  # translated once per export, not once per row
         for row in result:
-            yield tuple(c.display(v) for c, v in zip(columns, row, strict=True))
+            values = list(row)
+            for i, column in labelled:
+                key = (i, values[i])
+                if key not in labels:
+                    label = column.display(values[i])
+                    labels[key] = label if label is None or isinstance(label, (int, Decimal)) else str(label)
+                values[i] = labels[key]
+            yield tuple(values)
 
     return columns, rows()
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, url_for
+from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -34,14 +35,47 @@ def _file_version(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
 
 
+_static_urls: dict[tuple[str, str], str] = {}
+
+
 def static_url(filename: str) -> str:
-    """URL of a static file with a content hash, so browsers fetch it again only when it changes."""
+    """URL of a static file with a content hash, so browsers fetch it again only when it changes.
+
+    Static files change only with a deployment (a restart), so outside debug mode each URL is
+    worked out once per process."""
+    key = (filename, request.script_root)
+    if not current_app.debug and key in _static_urls:
+        return _static_urls[key]
     path = Path(current_app.static_folder) / filename
     try:
         version = _file_version(str(path), path.stat().st_mtime_ns)
     except OSError:
         return url_for("static", filename=filename)
-    return url_for("static", filename=filename, v=version)
+    url = _static_urls[key] = url_for("static", filename=filename, v=version)
+    return url
+
+
+_fragments: dict[tuple, Markup] = {}
+FRAGMENT_LIMIT = 4096
+
+
+def cached_fragment(template: str, key: tuple, **context: object) -> Markup:
+    """A part of every page that depends only on ``key`` and the language (the side menu for a
+    permission set and a page), rendered once per process instead of on every request.
+
+    Whatever the fragment shows must be determined by ``key``: nothing of the user, the session
+    (no CSRF token) or the data. Debug mode renders it every time, so template edits show at once.
+    """
+    if current_app.debug:
+        return Markup(render_template(template, **context))
+    full_key = (template, str(get_locale()), request.script_root, *key)
+    html = _fragments.get(full_key)
+    if html is None:
+        html = Markup(render_template(template, **context))
+        if len(_fragments) >= FRAGMENT_LIMIT:
+            _fragments.clear()
+        _fragments[full_key] = html
+    return html
 
 
 def display_value(value: object) -> str:
@@ -77,6 +111,7 @@ def render_panel(panel, obj: object) -> Markup:
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals["render_panel"] = render_panel
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["cached_fragment"] = cached_fragment
     # Pages linking to another domain's pages show the link only when that domain is installed.
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.filters["display_value"] = display_value

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from app.core import listview as lv
 from app.extensions import db
 from app.products.models import COST_PERMISSION, UNITS, Brand, Category, Product
-from app.products.search import apply_search
+from app.products.search import FTS, apply_search, joins_fts
 
 STATUS_CHOICES = [
     ("current", _l("Not deleted")),
@@ -48,11 +48,15 @@ def _int_filter(column):
 
 
 def base_query() -> sa.Select:
-    return (
-        sa.select(Product)
-        .join(Brand, Brand.id == Product.brand_id)
-        .outerjoin(Category, Category.id == Product.category_id)
-    )
+    return sa.select(Product)
+
+
+def _with_brand(query: sa.Select) -> sa.Select:
+    return query.join(Brand, Brand.id == Product.brand_id)
+
+
+def _with_category(query: sa.Select) -> sa.Select:
+    return query.outerjoin(Category, Category.id == Product.category_id)
 
 
 PRODUCT_LIST = lv.ListSpec(
@@ -61,8 +65,8 @@ PRODUCT_LIST = lv.ListSpec(
     id_column=Product.id,
     default_sort="-id",
     columns=[
-        lv.Column("brand", _l("Brand"), expr=Brand.name, value=lambda p: p.brand.name),
-        lv.Column("model", _l("Model"), expr=Product.model, link=True),
+        lv.Column("brand", _l("Brand"), expr=Brand.name, value=lambda p: p.brand.name, join=_with_brand),
+        lv.Column("model", _l("Model"), expr=Product.model, sort_expr=Product.model_key, link=True),
         lv.Column("name", _l("Name"), value=lambda p: p.name, sortable=False, in_export=False),
         lv.Column("name_zh", _l("Name (Chinese)"), expr=Product.name_zh, in_list=False),
         lv.Column("name_en", _l("Name (English)"), expr=Product.name_en, in_list=False),
@@ -71,6 +75,7 @@ PRODUCT_LIST = lv.ListSpec(
             _l("Category"),
             expr=Category.code,
             value=lambda p: p.category.name if p.category else "",
+            join=_with_category,
         ),
         lv.Column("unit", _l("Unit"), expr=Product.unit, kind=lv.CHOICE, choices=UNITS, sortable=False),
         lv.Column("dimensions", _l("d×D×B (mm)"), value=lambda p: p.dimensions, sortable=False, in_export=False),
@@ -100,6 +105,7 @@ PRODUCT_LIST = lv.ListSpec(
         lv.Filter("status", _l("Status"), _status, choices=lambda: STATUS_CHOICES, default="current"),
     ],
     search=apply_search,
+    id_order=lambda query: FTS.c.rowid if joins_fts(query) else Product.id,
     search_placeholder=_l("Model or name, e.g. 6204-2RS or 深沟球"),
     row_url=lambda p: url_for("products.product_detail", product_id=p.id),
 )

@@ -17,6 +17,8 @@ from app.extensions import db
 from app.products.models import Brand, Product
 
 FTS_TABLE = "fts_products"
+FTS = sa.table(FTS_TABLE, sa.column("rowid"))
+MODEL_PREFIX_LETTERS = 6  # a word of letters only, up to this long, may also start a model
 
 
 def _brand_ids(word: str) -> list[int]:
@@ -46,6 +48,21 @@ def name_contains(text: str) -> sa.ColumnElement[bool]:
     return Product.search_text.like(contains_pattern(text), escape="\\")
 
 
+def _fts_phrase(words: list[str]) -> str:
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def joins_fts(query: sa.Select) -> bool:
+    """Whether ``query`` reads the full-text table (apply_search joined it)."""
+
+    def names(clause) -> set[str]:
+        if isinstance(clause, sa.Join):
+            return names(clause.left) | names(clause.right)
+        return {getattr(clause, "name", None)}
+
+    return any(FTS_TABLE in names(f) for f in query.get_final_froms())
+
+
 def _is_model_word(word: str) -> bool:
     key = model_key(word)
     return bool(key) and key.isascii() and key.isalnum()
@@ -57,7 +74,8 @@ def apply_search(query: sa.Select, q: str) -> sa.Select:
     Latin letters and digits typed in pieces form one model: "NU 2208 ECP" and "6204 2rs" are
     NU2208ECP and 6204-2RS. The model runs from the first piece to the last piece with a digit,
     plus short trailing pieces (suffixes such as "2rs", "ecp", "c3"); other words are looked for
-    in the names (or, for letters only, also as the start of a model: "ucp", "nu").
+    in the names (or, for up to six letters, also as the start of a model: "ucp", "nu"; series
+    prefixes are short, and a longer word such as "cylindrical" is a name).
     """
     words = normalize(q).split()
     brand_ids: list[int] = []
@@ -79,13 +97,23 @@ def apply_search(query: sa.Select, q: str) -> sa.Select:
         joined = model_words[:end]
         conditions.append(model_prefix("".join(model_key(w) for w in joined)))
         used.update(joined)
+    name_words = []
     for word in rest:
         if word in used:
             continue
-        if _is_model_word(word):
+        if _is_model_word(word) and (len(word) <= MODEL_PREFIX_LETTERS or not word.isalpha()):
             conditions.append(sa.or_(model_prefix(model_key(word)), name_contains(word)))
         else:
-            conditions.append(name_contains(word))
+            name_words.append(word)
+    if name_words and db.session.get_bind().dialect.name == "sqlite" and all(len(w) >= 3 for w in name_words):
+        # Joined rather than "id IN (matches)": SQLite then walks the index's matches in rowid
+        # (= product id) order and stops after a page, where IN first collects every match
+        # (a third of a million products contain "深沟球"). See ``joins_fts`` and the list's id order.
+        query = query.join(FTS, FTS.c.rowid == Product.id).where(
+            sa.text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=_fts_phrase(name_words))
+        )
+    else:
+        conditions.extend(name_contains(word) for word in name_words)
     if brand_ids:
         conditions.append(Product.brand_id.in_(brand_ids))
     if not conditions:

@@ -552,7 +552,7 @@ def test_totals_of_many_rows_come_on_request(app, world, login, monkeypatch):
     from app.core import listing
 
     monkeypatch.setattr(listing, "COUNT_CAP", 1)
-    monkeypatch.setattr(listing.paginate, "__defaults__", (1, None))
+    monkeypatch.setattr(listing.paginate, "__defaults__", (1, *listing.paginate.__defaults__[1:]))
     client = login("warehouse")
     page = html(client.get("/inventory/"))
     assert "data-all-totals" not in page and "data-show-totals" in page

@@ -56,6 +56,9 @@ def _models(response) -> list[str]:
         ("cylindrical", {"NU2208ECP"}),
         ("ROLLER", {"NU2208ECP", "22220E"}),
         ("防尘", {"6204ZZ"}),
+        ("深沟球 密封", {"6204-2RS"}),  # every name word must be there
+        ("roller spherical", {"22220E"}),
+        ("nu", {"NU2208ECP"}),  # letters only, short: also the start of a model (a series)
     ],
 )
 def test_search_ignores_case_width_spaces_and_separators(login, catalogue, q, expected):
@@ -83,6 +86,20 @@ def test_filters_sort_and_page_links_are_bookmarkable(login, catalogue, create_p
     descending = _models(admin.get("/products/?sort=-list_price"))
     assert descending[0] == "NU2208ECP"
     assert 'href="/products/?sort=model&amp;per_page=20&amp;page=1" rel="prev"' in html(second)
+
+
+def test_a_name_search_pages_newest_first_without_gaps(login, create_product):
+    # A name search reads the full-text index in product order; page 2 continues where page 1 ended.
+    made = [
+        create_product(f"7{i:03d}", "SKF", name_zh="角接触球轴承", name_en="Angular contact ball bearing")
+        for i in range(25)
+    ]
+    create_product("6000", "SKF", name_zh="深沟球轴承", name_en="Deep groove ball bearing")
+    admin = login("admin")
+    first = _models(admin.get("/products/?q=角接触"))
+    second = _models(admin.get("/products/?q=角接触&page=2"))
+    assert first + second == [p.model for p in reversed(made)]
+    assert "Rows 21–25 of 25" in html(admin.get("/products/?q=角接触&page=2&lang=en"))
 
 
 def test_unknown_sort_falls_back_to_newest_first(login, catalogue):
