@@ -18,6 +18,7 @@ from app.products.models import Brand, Product
 
 FTS_TABLE = "fts_products"
 FTS = sa.table(FTS_TABLE, sa.column("rowid"))
+FTS_OPTION = "erp_fts_joined"
 MODEL_PREFIX_LETTERS = 6  # a word of letters only, up to this long, may also start a model
 
 
@@ -53,14 +54,9 @@ def _fts_phrase(words: list[str]) -> str:
 
 
 def joins_fts(query: sa.Select) -> bool:
-    """Whether ``query`` reads the full-text table (apply_search joined it)."""
-
-    def names(clause) -> set[str]:
-        if isinstance(clause, sa.Join):
-            return names(clause.left) | names(clause.right)
-        return {getattr(clause, "name", None)}
-
-    return any(FTS_TABLE in names(f) for f in query.get_final_froms())
+    """Whether ``query`` reads the full-text table (apply_search joined it and said so in an
+    execution option, which is cheaper to read than the query's compiled FROM list)."""
+    return bool(query.get_execution_options().get(FTS_OPTION))
 
 
 def _is_model_word(word: str) -> bool:
@@ -109,8 +105,10 @@ def apply_search(query: sa.Select, q: str) -> sa.Select:
         # Joined rather than "id IN (matches)": SQLite then walks the index's matches in rowid
         # (= product id) order and stops after a page, where IN first collects every match
         # (a third of a million products contain "深沟球"). See ``joins_fts`` and the list's id order.
-        query = query.join(FTS, FTS.c.rowid == Product.id).where(
-            sa.text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=_fts_phrase(name_words))
+        query = (
+            query.join(FTS, FTS.c.rowid == Product.id)
+            .where(sa.text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=_fts_phrase(name_words)))
+            .execution_options(**{FTS_OPTION: True})
         )
     else:
         conditions.extend(name_contains(word) for word in name_words)
