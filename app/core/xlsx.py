@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from app.core.sheets import column_letter
+
 _EPOCH = date(1899, 12, 30)
 # Characters XML 1.0 does not allow (control characters other than tab and newlines).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -35,16 +37,6 @@ class SheetColumn:
     width: float = 18
     num_format: str | None = None  # a number, date or datetime column: its Excel number format
     is_date: bool = False  # values are dates or datetimes (written as Excel serial numbers)
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _text(value: str) -> str:
