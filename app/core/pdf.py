@@ -10,6 +10,7 @@ Redis under a key naming every version its text depends on.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import flask_weasyprint
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from weasyprint.text.fonts import FontConfiguration
 
 from app.extensions import redis_store
 
@@ -92,6 +94,19 @@ def render_html(template: str, lang: str, context: Callable[[], dict], *, screen
         )
 
 
+_fonts = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """This thread's font configuration, kept between documents: WeasyPrint loads a @font-face
+    once per configuration (the bundled CJK fonts are 16 MB), and a configuration must not be
+    shared between threads."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(template: str, lang: str, context: Callable[[], dict], *, cache_key: tuple | None = None) -> bytes:
     """Render ``template`` as an A4 PDF in ``lang``; with ``cache_key`` (every version the text
     depends on) from and into the cache. Needs a request context (the logo is fetched by URL)."""
@@ -101,7 +116,7 @@ def render_pdf(template: str, lang: str, context: Callable[[], dict], *, cache_k
         cached = redis_store.get(key)
         if cached is not None:
             return cached
-    data = flask_weasyprint.HTML(string=render_html(template, lang, context)).write_pdf()
+    data = flask_weasyprint.HTML(string=render_html(template, lang, context)).write_pdf(font_config=_font_config())
     if key is not None:
         redis_store.set(key, data, ex=CACHE_SECONDS)
     return data
