@@ -39,49 +39,61 @@ def _backorder_args() -> dict[str, str]:
     return {"which": "partial"}
 
 
+def _list_item(key, label, icon, spec, endpoint, args, permissions, order) -> WorkItem:
+    """A "my work" count of a list's rows under ``args``, linking to that list so filtered."""
+    return WorkItem(
+        key,
+        label,
+        icon,
+        count=lambda: lv.count(spec, can, args(), WORK_COUNT_CAP),
+        link=lambda: url_for(endpoint, **args()),
+        permissions=permissions,
+        order=order,
+    )
+
+
 def register_work() -> None:
-    register_work_item(
-        WorkItem(
+    for item in (
+        _list_item(
             WORK_APPROVALS,
             _l("Quotations waiting for approval"),
             "check2-square",
-            count=lambda: lv.count(QUOTATION_LIST, can, _approvals_args(), WORK_COUNT_CAP),
-            link=lambda: url_for("sales.quotation_approvals", **_approvals_args()),
-            permissions=("quotations.view", "quotations.approve"),
-            order=10,
-        )
-    )
-    register_work_item(
-        WorkItem(
+            QUOTATION_LIST,
+            "sales.quotation_approvals",
+            _approvals_args,
+            ("quotations.view", "quotations.approve"),
+            10,
+        ),
+        # Those who make quotations; finance reads them all but has none of its own.
+        _list_item(
             WORK_EXPIRING,
             _l("My quotations expiring within 3 days"),
             "hourglass-split",
-            count=lambda: lv.count(QUOTATION_LIST, can, _expiring_args(), WORK_COUNT_CAP),
-            link=lambda: url_for("sales.quotation_list", **_expiring_args()),
-            # Those who make quotations; finance reads them all but has none of its own.
-            permissions=("quotations.view", "quotations.edit"),
-            order=20,
-        )
-    )
-    register_work_item(
-        WorkItem(
+            QUOTATION_LIST,
+            "sales.quotation_list",
+            _expiring_args,
+            ("quotations.view", "quotations.edit"),
+            20,
+        ),
+        _list_item(
             WORK_TO_DELIVER,
             _l("Orders to deliver from my warehouses"),
             "truck",
-            count=lambda: lv.count(ORDER_LIST, can, _to_deliver_args(), WORK_COUNT_CAP),
-            link=lambda: url_for("sales.order_list", **_to_deliver_args()),
-            permissions=("sales_orders.view", "deliveries.edit"),
-            order=30,
-        )
-    )
-    register_work_item(
-        WorkItem(
+            ORDER_LIST,
+            "sales.order_list",
+            _to_deliver_args,
+            ("sales_orders.view", "deliveries.edit"),
+            30,
+        ),
+        _list_item(
             WORK_BACKORDERS,
             _l("Backorder lines"),
             "hourglass-split",
-            count=lambda: lv.count(BACKORDER_LIST, can, _backorder_args(), WORK_COUNT_CAP),
-            link=lambda: url_for("sales.backorder_list", **_backorder_args()),
-            permissions=("sales_orders.view",),
-            order=35,
-        )
-    )
+            BACKORDER_LIST,
+            "sales.backorder_list",
+            _backorder_args,
+            ("sales_orders.view",),
+            35,
+        ),
+    ):
+        register_work_item(item)
