@@ -72,6 +72,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int_env("SESSION_IDLE_MINUTES", 120))
+    # A session nothing changed is written back (sliding its idle TTL) at most this often.
+    SESSION_TOUCH_SECONDS = 60
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_int_env("SESSION_ABSOLUTE_HOURS", 12))
 
     # CSRF tokens live as long as the session: a long quotation must not be

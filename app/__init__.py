@@ -78,6 +78,7 @@ def _configure_logging(app: Flask) -> None:
 def _register_extensions(app: Flask) -> None:
     from app.auth.access import init_access
     from app.auth.identity import init_login
+    from app.auth.sessions import init_session_touch
     from app.core.db import configure_engine
     from app.core.errors import register_error_handlers
     from app.core.forms import init_form_limits
@@ -99,6 +100,7 @@ def _register_extensions(app: Flask) -> None:
     app.config["SESSION_REDIS"] = state.client
     app.config["SESSION_KEY_PREFIX"] = state.prefix + "session:"
     server_session.init_app(app)
+    init_session_touch(app)
 
     app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(state.url)
     app.config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": state.prefix + "limits", "client_name": client_name()}

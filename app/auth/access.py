@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_principal import ActionNeed, Identity, UserNeed, identity_loaded
 
 from app.auth import permissions as registry
+from app.core.i18n import language
 from app.extensions import db, principal, redis_store
 
 PERMISSIONS_TTL = 24 * 3600
@@ -59,11 +60,31 @@ def access_of(view: Callable | None) -> Access | None:
     return getattr(view, "access", None)
 
 
-# --- permission sets cached in Redis per permissions_version ---------------------------------
+# --- what a user holds, cached in Redis per permissions_version -------------------------------
 
 
-def _cache_key(user_id: int, version: int) -> str:
-    return redis_store.key("perms", user_id, version)
+@dataclass(frozen=True)
+class Grants:
+    """A user's permission names and the titles (zh, en) of their roles, as one cached value:
+    every signed-in request needs the names and every page's user menu shows the titles."""
+
+    permissions: frozenset[str]
+    role_titles: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"permissions": sorted(self.permissions), "roles": [list(t) for t in self.role_titles]})
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Grants:
+        data = json.loads(raw)
+        return cls(frozenset(data["permissions"]), tuple((zh, en) for zh, en in data["roles"]))
+
+
+NO_GRANTS = Grants(frozenset())
+
+
+def cache_key(user_id: int, version: int) -> str:
+    return redis_store.key("access", user_id, version)
 
 
 def permissions_from_db(user_id: int) -> frozenset[str]:
@@ -78,6 +99,18 @@ def permissions_from_db(user_id: int) -> frozenset[str]:
     return frozenset(rows) & registry.all_permissions()
 
 
+def grants_from_db(user_id: int) -> Grants:
+    from app.auth.models import Role, user_roles
+
+    titles = db.session.execute(
+        db.select(Role.title_zh, Role.title_en)
+        .join(user_roles, user_roles.c.role_id == Role.id)
+        .where(user_roles.c.user_id == user_id)
+        .order_by(Role.name)
+    ).all()
+    return Grants(permissions_from_db(user_id), tuple((zh, en) for zh, en in titles))
+
+
 def holders_of(name: str):
     """A subquery of the ids of users holding permission ``name`` through any of their roles
     (active or not: callers add their own conditions)."""
@@ -90,27 +123,52 @@ def holders_of(name: str):
     )
 
 
+_UNFETCHED = object()
+
+
+def grants_of(user, cached: object = _UNFETCHED) -> Grants:
+    """The user's grants, from Redis under the user's current version (``cached`` is that key's
+    value when the caller has fetched it already) or from the DB."""
+    if not user.is_active:
+        return NO_GRANTS
+    if cached is _UNFETCHED:
+        cached = redis_store.get(cache_key(user.id, user.permissions_version))
+    if cached is not None:
+        return Grants.from_json(cached)
+    grants = grants_from_db(user.id)
+    cache_grants(user.id, user.permissions_version, grants)
+    return grants
+
+
 def permissions_of(user) -> frozenset[str]:
     """Return the user's permission set, from Redis under the user's current version or from the DB."""
-    if not user.is_active:
-        return frozenset()
-    key = _cache_key(user.id, user.permissions_version)
-    cached = redis_store.get(key)
-    if cached is not None:
-        return frozenset(json.loads(cached))
-    names = permissions_from_db(user.id)
-    redis_store.set(key, json.dumps(sorted(names)), ex=PERMISSIONS_TTL)
-    return names
+    return grants_of(user).permissions
 
 
-def cache_permissions(user_id: int, version: int, names: frozenset[str]) -> None:
-    redis_store.set(_cache_key(user_id, version), json.dumps(sorted(names)), ex=PERMISSIONS_TTL)
+def cache_grants(user_id: int, version: int, grants: Grants) -> None:
+    redis_store.set(cache_key(user_id, version), grants.to_json(), ex=PERMISSIONS_TTL)
+
+
+def use_fetched_grants(user, cached: bytes | None) -> None:
+    """Keep for this request the grants of ``user`` that the session check fetched from Redis in
+    the same round trip (app/auth/identity.py)."""
+    g.grants = grants_of(user, cached)
+
+
+def current_grants() -> Grants:
+    if "grants" not in g:
+        g.grants = grants_of(current_user) if current_user.is_authenticated else NO_GRANTS
+    return g.grants
 
 
 def current_permissions() -> frozenset[str]:
-    if "permissions" not in g:
-        g.permissions = permissions_of(current_user) if current_user.is_authenticated else frozenset()
-    return g.permissions
+    return current_grants().permissions
+
+
+def current_role_titles() -> list[str]:
+    """The titles of the current user's roles in the page's language."""
+    zh = language() == "zh"
+    return [title_zh if zh else title_en for title_zh, title_en in current_grants().role_titles]
 
 
 def can(name: str) -> bool:
@@ -182,4 +240,5 @@ def init_access(app: Flask) -> None:
     app.before_request(_enforce)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["current_permissions"] = current_permissions
+    app.jinja_env.globals["current_role_titles"] = current_role_titles
     app.jinja_env.globals["can_any"] = can_any

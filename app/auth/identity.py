@@ -8,7 +8,7 @@ from flask import Flask, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
-from app.auth import sessions
+from app.auth import access, sessions
 from app.auth.models import User
 from app.core.realtime import session_room
 from app.extensions import db, login_manager, socketio
@@ -40,7 +40,12 @@ def _still_valid(user: User) -> bool:
     """
     if user.password_changed_at is not None and session.get(PASSWORD_AT, 0) < user.password_changed_at.timestamp():
         return False
-    return sessions.is_registered(user.id, session.sid)
+    registered, grants = sessions.registered_and_get(
+        user.id, session.sid, access.cache_key(user.id, user.permissions_version)
+    )
+    if registered:
+        access.use_fetched_grants(user, grants)
+    return registered
 
 
 def _drop_session(user_id: int | None) -> None:

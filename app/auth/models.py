@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.audit import Audited
 from app.core.db import AuthorMixin, TimestampMixin, UTCDateTime, VersionMixin, case_sensitive_string
+from app.core.i18n import language
 from app.extensions import db
 
 user_roles = sa.Table(
@@ -100,7 +101,7 @@ class Role(Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Model):
 
     @property
     def title(self) -> str:
-        return self.title_zh if str(get_locale()) == "zh" else self.title_en
+        return self.title_zh if language() == "zh" else self.title_en
 
     @property
     def description_shown(self) -> str:

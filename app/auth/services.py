@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth import permissions as registry
 from app.auth import sessions
-from app.auth.access import cache_permissions, permissions_from_db, permissions_of
+from app.auth.access import NO_GRANTS, cache_grants, grants_from_db, permissions_from_db, permissions_of
 from app.auth.models import Role, RolePermission, User, user_roles
 from app.core import realtime
 from app.core.db import after_commit, utcnow
@@ -188,12 +188,12 @@ def bump_permissions(user_ids: Iterable[int]) -> None:
     rows = db.session.execute(
         sa.select(User.id, User.permissions_version, User.is_active).where(User.id.in_(ids))
     ).all()
-    fresh = [(uid, version, permissions_from_db(uid) if active else frozenset()) for uid, version, active in rows]
+    fresh = [(uid, version, grants_from_db(uid) if active else NO_GRANTS) for uid, version, active in rows]
     deactivated = [uid for uid, _version, active in rows if not active]
 
     def publish() -> None:
-        for uid, version, names in fresh:
-            cache_permissions(uid, version, names)
+        for uid, version, grants in fresh:
+            cache_grants(uid, version, grants)
         for uid in deactivated:
             sessions.end_all(uid)
         # Open pages: menus reload at once; a deactivated user's pages go to the sign-in page and
@@ -454,10 +454,14 @@ def update_role(
     _validate_role_data(data, role)
     old = role.permission_names
     _require_can_grant(by, old ^ names)
+    renamed = (role.title_zh, role.title_en) != (data.title_zh.strip(), data.title_en.strip())
     role.name = data.name
     role.title_zh = data.title_zh.strip()
     role.title_en = data.title_en.strip()
     role.description = data.description.strip()
+    if renamed and old == names:
+        # Holders' user menus show the role's title, cached with their permissions.
+        bump_permissions(db.session.scalars(sa.select(user_roles.c.user_id).where(user_roles.c.role_id == role.id)))
     if old != names:
         admins = _active_admin_count()
         keep = [g for g in role.grants if g.permission in names]

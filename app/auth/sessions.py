@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app
+from flask import Flask, current_app
 
 from app.core.realtime import session_room
 from app.extensions import redis_store, socketio
@@ -27,6 +27,33 @@ class SessionInfo:
     user_agent: str
     login_at: datetime
     last_seen_at: datetime | None
+
+
+TOUCHED_AT = "_touched"
+
+
+def init_session_touch(app: Flask) -> None:
+    """Write back an unchanged session at most every ``SESSION_TOUCH_SECONDS``.
+
+    With ``SESSION_REFRESH_EACH_REQUEST`` Flask-Session rewrites the whole session in Redis on
+    every request, only to slide its idle TTL. Here a session that a request changed is written as
+    before, and an unchanged one only when its last write is ``SESSION_TOUCH_SECONDS`` old, so the
+    idle timeout is exact to within that; a request that only reads the session writes nothing
+    (and cannot put back a session another request has just changed).
+    """
+    interface = app.session_interface
+    base = type(interface)
+
+    class TouchingSessionInterface(base):
+        def should_set_storage(self, app: Flask, session) -> bool:
+            now = int(time.time())
+            if not session.modified and now - session.get(TOUCHED_AT, 0) < app.config["SESSION_TOUCH_SECONDS"]:
+                return False
+            session[TOUCHED_AT] = now
+            return True
+
+    # Flask-Session picks its interface class from SESSION_TYPE; the instance keeps its settings.
+    interface.__class__ = TouchingSessionInterface
 
 
 def _index_key(user_id: int) -> str:
@@ -50,6 +77,16 @@ def register(user_id: int, sid: str, ip: str | None, user_agent: str | None) -> 
 
 def is_registered(user_id: int, sid: str) -> bool:
     return bool(redis_store.hexists(_index_key(user_id), sid))
+
+
+def registered_and_get(user_id: int, sid: str, key: str) -> tuple[bool, bytes | None]:
+    """Whether ``sid`` is still one of the user's sessions, and the value stored at ``key``, in
+    one round trip to Redis (every signed-in request asks both)."""
+    pipe = redis_store.pipeline(transaction=False)
+    pipe.hexists(_index_key(user_id), sid)
+    pipe.get(key)
+    registered, value = pipe.execute()
+    return bool(registered), value
 
 
 def unregister(user_id: int, sid: str) -> None:

@@ -47,12 +47,29 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+def language() -> str:
+    """The current language's code ("zh", "en"), ``force_locale`` included.
+
+    The same answer as ``str(get_locale())`` for our languages, read with one context lookup:
+    Flask-Babel's ``get_locale`` takes several, and a list page asks a few hundred times (every
+    translated string, every product or category name)."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):
+        locale = None
+    if locale is None:
+        locale = get_locale()
+        if locale is None:
+            return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return locale.language
+
+
 def html_lang() -> str:
-    return "zh-CN" if str(get_locale()) == "zh" else str(get_locale())
+    return "zh-CN" if language() == "zh" else language()
 
 
 def _babel_locale() -> str:
-    return "zh_Hans_CN" if str(get_locale()) == "zh" else "en_US"
+    return "zh_Hans_CN" if language() == "zh" else "en_US"
 
 
 def user_zone() -> ZoneInfo:
@@ -141,11 +158,11 @@ def _translations():
     Flask-Babel finds the catalogue anew for every string (context lookups, the locale's
     identifier as a cache key); a page prints a few hundred strings.
     """
-    locale = get_locale()
+    code = language()
     cache = g.setdefault("erp_translations", {})
-    translations = cache.get(locale)
+    translations = cache.get(code)
     if translations is None:
-        translations = cache[locale] = flask_babel.get_translations()
+        translations = cache[code] = flask_babel.get_translations()
     return translations
 
 
@@ -163,4 +180,4 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.globals["html_lang"] = html_lang
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["current_locale"] = language

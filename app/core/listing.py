@@ -1,8 +1,10 @@
 """List pages: page arguments from the query string and pagination with a capped count.
 
 Counting a million rows on every page view is what makes admin lists slow, so the count stops at
-``COUNT_CAP`` ("more than 10,000"); whether a next page exists is learnt by fetching one row more
-than the page shows, so deep pages stay reachable past the cap.
+``COUNT_CAP`` ("more than 1,000": past that, people narrow the list rather than read the number;
+counting to 10,000 cost the unfiltered product list a millisecond of index walk on every view);
+whether a next page exists is learnt by fetching one row more than the page shows, so deep pages
+stay reachable past the cap.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from flask import request, url_for
 from app.extensions import db
 
 PER_PAGE_CHOICES = (20, 50, 100)
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -80,6 +82,17 @@ def paginate(
     With ``load`` (ids -> their rows in that order), the page is found on ``count_query`` and only
     its rows are read whole.
     """
+    if load is not None and count_query is not None and page * per_page <= count_cap:
+        # The page lies among the first ``count_cap`` rows: their ids, in order, are both the
+        # count and the page (one query where counting and paging took two).
+        # On the session's connection: plain rows, without the ORM's per-row work (up to 1,001 ids).
+        head = db.session.connection().execute(count_query.limit(count_cap + 1)).scalars().all()
+        total_capped = len(head) > count_cap
+        total = min(len(head), count_cap)
+        if not total_capped:
+            page = min(page, max(1, math.ceil(total / per_page)))
+        start = (page - 1) * per_page
+        return _page(load(head[start : start + per_page + 1]), page, per_page, total, total_capped)
     counted = (count_query if count_query is not None else query).order_by(None).limit(count_cap + 1)
     capped = sa.select(sa.func.count()).select_from(counted.subquery())
     total = db.session.scalar(capped) or 0
@@ -94,6 +107,11 @@ def paginate(
         result = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page))
         # One entity (or column) per row: the objects themselves; several: Row objects (r.name).
         rows = list((result.scalars() if len(query.column_descriptions) == 1 else result).unique())
+    return _page(rows, page, per_page, total, total_capped)
+
+
+def _page(rows: list[Any], page: int, per_page: int, total: int, total_capped: bool) -> Page:
+    """The page of ``rows`` (one more than the page holds when there is a next page)."""
     return Page(
         items=rows[:per_page],
         page=page,

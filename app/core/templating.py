@@ -8,10 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from app.core.i18n import language
 
 ACTION_LABELS = {
     "create": _l("Created"),
@@ -59,23 +60,33 @@ _fragments: dict[tuple, Markup] = {}
 FRAGMENT_LIMIT = 4096
 
 
-def cached_fragment(template: str, key: tuple, **context: object) -> Markup:
-    """A part of every page that depends only on ``key`` and the language (the side menu for a
-    permission set and a page), rendered once per process instead of on every request.
+def _slot_marker(name: str) -> str:
+    return f"\x1e{name}\x1e"  # a control character no rendered text contains
 
-    Whatever the fragment shows must be determined by ``key``: nothing of the user, the session
-    (no CSRF token) or the data. Debug mode renders it every time, so template edits show at once.
+
+def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = None, **context: object) -> Markup:
+    """A part of every page that depends only on ``key``, the language and ``slots`` (the side
+    menu for a permission set and a page; the user menu for a user), rendered once per process
+    instead of on every request.
+
+    Whatever the fragment shows must be determined by ``key``, except the values of ``slots``
+    (the CSRF token, the current path): the template prints ``slots.<name>`` where a value goes,
+    and each request's values, escaped, are put in the cached copy. Nothing of the data. Debug
+    mode renders it every time, so template edits show at once.
     """
-    if current_app.debug:
-        return Markup(render_template(template, **context))
-    full_key = (template, str(get_locale()), request.script_root, *key)
-    html = _fragments.get(full_key)
+    slots = slots or {}
+    markers = {name: Markup(_slot_marker(name)) for name in slots}
+    full_key = (template, language(), request.script_root, *key)
+    html = None if current_app.debug else _fragments.get(full_key)
     if html is None:
-        html = Markup(render_template(template, **context))
-        if len(_fragments) >= FRAGMENT_LIMIT:
-            _fragments.clear()
-        _fragments[full_key] = html
-    return html
+        html = Markup(render_template(template, slots=markers, **context))
+        if not current_app.debug:
+            if len(_fragments) >= FRAGMENT_LIMIT:
+                _fragments.clear()
+            _fragments[full_key] = html
+    for name, value in slots.items():
+        html = html.replace(_slot_marker(name), escape(value))
+    return Markup(html)
 
 
 def display_value(value: object) -> str:

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -23,7 +22,7 @@ from markupsafe import Markup
 from app.auth.models import User
 from app.core import listview as lv
 from app.core.db import money_column, price_column, quantity_column
-from app.core.i18n import day_start
+from app.core.i18n import day_start, language
 from app.core.i18n import user_today as today
 from app.core.money import round_money
 from app.core.text import prefix_range
@@ -32,7 +31,8 @@ from app.inventory import scope, sources
 from app.inventory.models import MoveType, StockBalance, StockLevel, StockMove, Warehouse
 from app.inventory.models.warehouses import Location
 from app.inventory.services import normalize_code
-from app.products.models import COST_PERMISSION, UNITS, Brand, Category, Product
+from app.products.lists import brand_choices, category_choices
+from app.products.models import COST_PERMISSION, UNITS, Brand, Product
 from app.products.search import apply_search
 
 ZERO = Decimal(0)
@@ -65,16 +65,6 @@ def warehouse_choices() -> list[tuple[str, str]]:
     return [("", everything)] + [(str(i), f"{c} {n}") for i, c, n in rows]
 
 
-def _brand_choices() -> list[tuple[str, str]]:
-    brands = db.session.execute(sa.select(Brand.id, Brand.name).order_by(Brand.name)).all()
-    return [("", _l("All brands"))] + [(str(i), n) for i, n in brands]
-
-
-def _category_choices() -> list[tuple[str, str]]:
-    categories = db.session.scalars(sa.select(Category).order_by(Category.code))
-    return [("", _l("All categories"))] + [(str(c.id), c.name) for c in categories]
-
-
 def _equals(column) -> Callable[[sa.Select, str], sa.Select]:
     def apply(query: sa.Select, value: str) -> sa.Select:
         return query.where(column == int(value)) if value.isdigit() else query
@@ -93,21 +83,19 @@ def _warehouse_filter() -> lv.Filter:
 
 def _product_filters() -> list[lv.Filter]:
     return [
-        lv.Filter("brand", _l("Brand"), _equals(Product.brand_id), choices=_brand_choices),
-        lv.Filter("category", _l("Category"), _equals(Product.category_id), choices=_category_choices),
+        lv.Filter("brand", _l("Brand"), _equals(Product.brand_id), choices=brand_choices),
+        lv.Filter("category", _l("Category"), _equals(Product.category_id), choices=category_choices),
     ]
 
 
 def _name_expr() -> sa.ColumnElement[str]:
     """The product name in the reader's language, falling back to the other one (as on screen)."""
-    first, second = (
-        (Product.name_zh, Product.name_en) if str(get_locale()) == "zh" else (Product.name_en, Product.name_zh)
-    )
+    first, second = (Product.name_zh, Product.name_en) if language() == "zh" else (Product.name_en, Product.name_zh)
     return sa.func.coalesce(sa.func.nullif(first, ""), second)
 
 
 def _name(row) -> str:
-    if str(get_locale()) == "zh":
+    if language() == "zh":
         return row.name_zh or row.name_en
     return row.name_en or row.name_zh
 

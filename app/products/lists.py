@@ -7,6 +7,8 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from app.core import listview as lv
+from app.core.i18n import language
+from app.core.refcache import RefCache
 from app.extensions import db
 from app.products.models import COST_PERMISSION, UNITS, Brand, Category, Product
 from app.products.search import FTS, apply_search, joins_fts
@@ -30,14 +32,30 @@ def _status(query: sa.Select, value: str) -> sa.Select:
     return query
 
 
-def _brand_choices() -> list[tuple[str, str]]:
-    brands = db.session.execute(sa.select(Brand.id, Brand.name).order_by(Brand.name)).all()
-    return [("", _l("All brands"))] + [(str(i), n) for i, n in brands]
+def _load_brands() -> list[tuple[int, str]]:
+    return [tuple(row) for row in db.session.execute(sa.select(Brand.id, Brand.name).order_by(Brand.name))]
 
 
-def _category_choices() -> list[tuple[str, str]]:
-    categories = db.session.scalars(sa.select(Category).order_by(Category.code))
-    return [("", _l("All categories"))] + [(str(c.id), c.name) for c in categories]
+def _load_categories() -> list[tuple[int, str, str]]:
+    query = sa.select(Category.id, Category.name_zh, Category.name_en).order_by(Category.code)
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+BRANDS = RefCache("brands", _load_brands, Brand)
+CATEGORIES = RefCache("product_categories", _load_categories, Category)
+
+
+def brand_choices() -> list[tuple[str, str]]:
+    """The brand filter's options (every list of products offers it)."""
+    return [("", _l("All brands"))] + [(str(i), name) for i, name in BRANDS.get()]
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """The category filter's options, named in the page's language."""
+    zh = language() == "zh"
+    return [("", _l("All categories"))] + [
+        (str(i), name_zh if zh else name_en) for i, name_zh, name_en in CATEGORIES.get()
+    ]
 
 
 def _int_filter(column):
@@ -100,8 +118,8 @@ PRODUCT_LIST = lv.ListSpec(
         lv.Column("note", _l("Note"), expr=Product.note, in_list=False),
     ],
     filters=[
-        lv.Filter("brand", _l("Brand"), _int_filter(Product.brand_id), choices=_brand_choices),
-        lv.Filter("category", _l("Category"), _int_filter(Product.category_id), choices=_category_choices),
+        lv.Filter("brand", _l("Brand"), _int_filter(Product.brand_id), choices=brand_choices),
+        lv.Filter("category", _l("Category"), _int_filter(Product.category_id), choices=category_choices),
         lv.Filter("status", _l("Status"), _status, choices=lambda: STATUS_CHOICES, default="current"),
     ],
     search=apply_search,

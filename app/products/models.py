@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +18,7 @@ from app.core.db import (
     price_column,
     quantity_column,
 )
+from app.core.i18n import language
 from app.core.text import model_key, normalize
 from app.extensions import db
 
@@ -60,7 +60,7 @@ class Category(Audited, TimestampMixin, AuthorMixin, VersionMixin, db.Model):
 
     @property
     def name(self) -> str:
-        return self.name_zh if str(get_locale()) == "zh" else self.name_en
+        return self.name_zh if language() == "zh" else self.name_en
 
     def audit_label(self) -> str:
         return self.code
@@ -134,7 +134,7 @@ class Product(Audited, TimestampMixin, AuthorMixin, SoftDeleteMixin, VersionMixi
     @property
     def name(self) -> str:
         """The name in the reader's language, falling back to the other one."""
-        if str(get_locale()) == "zh":
+        if language() == "zh":
             return self.name_zh or self.name_en
         return self.name_en or self.name_zh
 

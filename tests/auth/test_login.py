@@ -147,6 +147,29 @@ def test_logout_needs_post_and_ends_the_session(client, create_user):
     assert client.get("/").status_code == 302
 
 
+def test_the_user_menu_is_each_users_own_with_this_pages_path_and_this_sessions_token(make_client, create_user):
+    """The language and user menus are rendered once per user (a cached fragment); the path and
+    the CSRF token in their forms are this request's."""
+    import re
+
+    create_user("ivy", ["sales"], display_name="Ivy Chen")
+    create_user("jon", ["warehouse"], display_name="Jon Wu")
+    ivy, jon = make_client(), make_client()
+    ivy.login("ivy")
+    jon.login("jon")
+    for client, name, path in ((ivy, "Ivy Chen", "/customers/?q=a%22b"), (jon, "Jon Wu", "/inventory/stock/")):
+        page = html(client.get(path))
+        menu = page[page.index('id="user-menu"') :]
+        assert name in menu[:300]
+        assert re.search(r'name="next" value="([^"]*)"', page).group(1) == path
+        tokens = set(re.findall(r'name="csrf_token" value="([^"]*)"', page))
+        assert len(tokens) == 1
+        switched = client.post("/language", data={"lang": "zh", "csrf_token": tokens.pop(), "next": path})
+        assert switched.headers["Location"] == path
+    assert "Ivy Chen" not in html(jon.get("/"))
+    assert "Jon Wu" not in html(ivy.get("/"))
+
+
 def test_logout_without_csrf_is_refused(client, create_user):
     create_user("ivy", ["sales"])
     client.login("ivy")
@@ -254,6 +277,29 @@ def test_idle_timeout_is_the_session_ttl_in_redis(app, client, create_user):
         # Simulate the idle time passing: the session key expires.
         redis_store.delete(app.config["SESSION_KEY_PREFIX"] + sid)
     assert client.get("/").status_code == 302
+
+
+def test_a_request_slides_the_idle_timeout_without_rewriting_the_session_every_time(app, client, create_user):
+    from app.extensions import redis_store
+
+    create_user("nadia", ["sales"])
+    client.login("nadia")
+    key = app.config["SESSION_KEY_PREFIX"] + _session_cookie(client).value
+    idle = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    client.get("/")  # shows (and so removes) the welcome message: a change
+    with app.app_context():
+        redis_store.expire(key, 600)  # as if the user had been away for a while
+    # Written less than SESSION_TOUCH_SECONDS ago and unchanged: not written again.
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        assert redis_store.ttl(key) <= 600
+    app.config["SESSION_TOUCH_SECONDS"] = 0
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        app.config["SESSION_TOUCH_SECONDS"] = 60
+    with app.app_context():
+        assert idle - 5 <= redis_store.ttl(key) <= idle
 
 
 def test_absolute_lifetime_ends_even_an_active_session(app, client, create_user):

@@ -202,15 +202,37 @@ def test_permissions_are_cached_in_redis_under_the_users_version(app, login):
     sales.get("/")
     with app.app_context():
         before = db.session.get(User, sales.user.id).permissions_version
-        cached = json.loads(redis_store.get(redis_store.key("perms", sales.user.id, before)))
-        assert "quotations.edit" in cached and "users.view" not in cached
+        cached = json.loads(redis_store.get(redis_store.key("access", sales.user.id, before)))
+        assert "quotations.edit" in cached["permissions"] and "users.view" not in cached["permissions"]
     _edit_role(admin, _sales_role_id(app), add=["users.view"])
     with app.app_context():
         after = db.session.get(User, sales.user.id).permissions_version
         assert after == before + 1
         # Rewritten after commit under the new version, before the user's next request.
-        cached = json.loads(redis_store.get(redis_store.key("perms", sales.user.id, after)))
-        assert "users.view" in cached
+        cached = json.loads(redis_store.get(redis_store.key("access", sales.user.id, after)))
+        assert "users.view" in cached["permissions"]
+
+
+def _user_menu_header(client) -> str:
+    """The user menu's header line: "username · role titles"."""
+    import re
+
+    return re.search(r'<h6 class="dropdown-header">([^<]*)</h6>', html(client.get("/"))).group(1)
+
+
+def test_a_renamed_role_shows_in_its_holders_user_menu_on_their_next_request(app, login):
+    from tests.support import form_fields, replace_field
+
+    admin = login("admin")
+    sales = login("sales")
+    assert "Night desk" not in _user_menu_header(sales)
+    role_id = _sales_role_id(app)
+    fields = form_fields(html(admin.get(f"/admin/roles/{role_id}/edit")), "role-form")
+    fields = replace_field(replace_field(fields, "title_en", "Night desk"), "title_zh", "夜班销售")
+    assert admin.post(f"/admin/roles/{role_id}/edit", data=fields).status_code == 302
+    assert "Night desk" in _user_menu_header(sales)
+    sales.post("/language", data={"lang": "zh", "csrf_token": sales.csrf_token("/")})
+    assert "夜班销售" in _user_menu_header(sales)
 
 
 def test_a_cache_miss_loads_permissions_from_the_database(app, login):
@@ -218,7 +240,7 @@ def test_a_cache_miss_loads_permissions_from_the_database(app, login):
 
     sales = login("sales")
     with app.app_context():
-        for key in redis_store.scan_iter(match=redis_store.key("perms", "*")):
+        for key in redis_store.scan_iter(match=redis_store.key("access", "*")):
             redis_store.delete(key)
     assert sales.get("/").status_code == 200
     assert sales.get("/admin/users/").status_code == 403

@@ -66,6 +66,34 @@ def test_the_count_stops_at_the_cap_and_says_so(listed_users):
     assert (just_over.total, just_over.total_capped) == (24, True)
 
 
+def _by_ids(query):
+    """paginate's arguments for finding a page on the ids and then loading its rows."""
+    ids = query.with_only_columns(User.id, maintain_column_froms=True)
+
+    def load(page_ids):
+        rows = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(page_ids)))}
+        return [rows[i] for i in page_ids]
+
+    return {"count_query": ids, "load": load}
+
+
+@pytest.mark.parametrize(
+    ("page", "per_page", "cap", "names", "total", "capped", "has_next"),
+    [
+        (1, 10, 1000, range(1, 11), 25, False, True),  # within the cap: one query counts and pages
+        (3, 10, 1000, range(21, 26), 25, False, False),
+        (99, 10, 1000, range(21, 26), 25, False, False),  # beyond the end: the last page
+        (2, 5, 12, range(6, 11), 12, True, True),  # capped count, page within it
+        (4, 5, 12, range(16, 21), 12, True, True),  # a page past the cap: counted, then paged
+        (5, 5, 12, range(21, 26), 12, True, False),
+    ],
+)
+def test_pages_found_on_the_ids_hold_the_same_rows(listed_users, page, per_page, cap, names, total, capped, has_next):
+    result = paginate(listed_users, page, per_page, count_cap=cap, **_by_ids(listed_users))
+    assert _names(result) == [f"lst-{n:02d}" for n in names]
+    assert (result.total, result.total_capped, result.has_next) == (total, capped, has_next)
+
+
 # --- page_args -------------------------------------------------------------------------------
 
 

@@ -306,14 +306,26 @@ def test_typeahead_leaves_out_deleted_and_inactive_products(login, catalogue, cr
     assert {r["model"] for r in data} == {"6204-2RS"}
 
 
+def _filter_options(client, name: str) -> list[str]:
+    import re
+
+    page = html(client.get("/products/"))
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
 def test_brands_and_categories(app, login, catalogue):
     admin = login("admin")
+    # The list's filters are cached per process; a change shows on the next request.
+    assert "KOYO" not in _filter_options(admin, "brand")
+    assert "Cylindrical roller bearings" not in _filter_options(admin, "category")
     response = admin.submit(
         "/products/brands/", {"name": " koyo ", "name_zh": "光洋", "note": ""}, token_from="/products/brands/"
     )
     assert response.status_code == 302
     page = html(admin.get("/products/brands/"))
     assert "KOYO" in page and "光洋" in page
+    assert "KOYO" in _filter_options(admin, "brand")
     dup = admin.submit(
         "/products/brands/", {"name": "ＫＯＹＯ", "name_zh": "", "note": ""}, token_from="/products/brands/"
     )
@@ -332,6 +344,7 @@ def test_brands_and_categories(app, login, catalogue):
     )
     assert cat.status_code == 302
     assert "CRB" in html(admin.get("/products/categories/"))
+    assert "Cylindrical roller bearings" in _filter_options(admin, "category")
 
 
 def test_only_editors_change_brands(login):
