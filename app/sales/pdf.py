@@ -30,7 +30,6 @@ COLUMNS = {
     "name": _l("Product name"),
     "requested": _l("Requested model / qty"),
     "quantity": _l("Quantity"),
-    "unit": _l("Unit"),
     "unit_price": _l("Unit price"),
     "discount": _l("Discount %"),
     "amount": _l("Amount"),

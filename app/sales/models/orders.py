@@ -209,7 +209,7 @@ class SalesOrderLine(Audited, db.Model):
     note: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
 
     order: Mapped[SalesOrder] = relationship(back_populates="lines")
-    product = relationship("Product", lazy="joined")
+    product = relationship("Product", lazy="joined", innerjoin=True)  # product_id is NOT NULL
 
     def audit_label(self) -> str:
         return f"#{self.position}"
@@ -299,7 +299,7 @@ class DeliveryLine(Audited, db.Model):
 
     delivery: Mapped[Delivery] = relationship(back_populates="lines")
     order_line: Mapped[SalesOrderLine] = relationship(lazy="joined")
-    product = relationship("Product", lazy="joined")
+    product = relationship("Product", lazy="joined", innerjoin=True)  # product_id is NOT NULL
     location = relationship("Location", lazy="joined")
 
     def audit_label(self) -> str:

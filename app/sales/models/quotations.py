@@ -202,7 +202,7 @@ class QuotationLine(Audited, db.Model):
     note: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
 
     quotation: Mapped[Quotation] = relationship(back_populates="lines")
-    product = relationship("Product", lazy="joined")
+    product = relationship("Product", lazy="joined", innerjoin=True)  # product_id is NOT NULL
 
     def audit_label(self) -> str:
         return f"#{self.position}"
