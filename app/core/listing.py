@@ -82,17 +82,6 @@ def paginate(
     With ``load`` (ids -> their rows in that order), the page is found on ``count_query`` and only
     its rows are read whole.
     """
-    if load is not None and count_query is not None and page * per_page <= count_cap:
-        # The page lies among the first ``count_cap`` rows: their ids, in order, are both the
-        # count and the page (one query where counting and paging took two).
-        # On the session's connection: plain rows, without the ORM's per-row work (up to 1,001 ids).
-        head = db.session.connection().execute(count_query.limit(count_cap + 1)).scalars().all()
-        total_capped = len(head) > count_cap
-        total = min(len(head), count_cap)
-        if not total_capped:
-            page = min(page, max(1, math.ceil(total / per_page)))
-        start = (page - 1) * per_page
-        return _page(load(head[start : start + per_page + 1]), page, per_page, total, total_capped)
     counted = (count_query if count_query is not None else query).order_by(None).limit(count_cap + 1)
     capped = sa.select(sa.func.count()).select_from(counted.subquery())
     total = db.session.scalar(capped) or 0
