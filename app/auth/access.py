@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_principal import ActionNeed, Identity, UserNeed, identity_loaded
 
 from app.auth import permissions as registry
+from app.core import registry as core_registry
 from app.core.i18n import language
 from app.extensions import db, principal, redis_store
 
@@ -240,5 +241,6 @@ def init_access(app: Flask) -> None:
     app.before_request(_enforce)
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["current_permissions"] = current_permissions
+    core_registry.register_viewer_permissions(current_permissions)
     app.jinja_env.globals["current_role_titles"] = current_role_titles
     app.jinja_env.globals["can_any"] = can_any

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth import identity
-from app.auth.access import current_permissions
+from app.auth.access import current_permissions, current_role_titles
 from app.core.registry import MenuItem, Panel, register_dashboard_panel, register_menu_item
 from app.core.templating import register_audit_event
 
@@ -16,7 +16,7 @@ def _greeting() -> dict:
     previous = session.get(identity.PREVIOUS_LOGIN)
     return {
         "user": current_user,
-        "roles": list(current_user.roles),
+        "roles": current_role_titles(),  # cached with the permission set: no query
         # Shown so people notice a sign-in that was not theirs.
         "previous_login_at": datetime.fromtimestamp(previous["at"], UTC) if previous else None,
         "previous_login_ip": previous.get("ip") if previous else None,

@@ -15,13 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from app.core.i18n import day_end, day_start, format_day, format_dt, grouped, parse_day
+from app.core import once, registry
+from app.core.i18n import day_end, day_start, format_day, format_dt, grouped, language, parse_day, user_zone
 from app.core.listing import Page, page_args, paginate
+from app.core.refcache import VersionedCache
 from app.extensions import db
 
 Checker = Callable[[str], bool]
@@ -119,6 +123,16 @@ class ListSpec:
     # What orders rows like ``id_column`` in a given query, when the engine needs another name for
     # it to use an index's order (a full-text table's rowid that the search joined).
     id_order: Callable[[sa.Select], Any] | None = None
+    # The tables whose rows the page shows (the base table, and those its columns and filter
+    # choices name): with them, ``render_page`` keeps the rendered list per process until one of
+    # them changes. ``per_user``: what the base query returns depends on who asks (a scope).
+    cached_by: tuple[str, ...] = ()
+    per_user: bool = False
+    _cache: VersionedCache[Markup] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.cached_by:
+            self._cache = VersionedCache(self.cached_by)
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -249,6 +263,48 @@ def run(spec: ListSpec, can: Checker) -> ListResult:
             totals[column.key] = sum((Decimal(column.get(row) or 0) for row in page.items), Decimal(0))
     filters = [f for f in spec.filters if f.permission is None or can(f.permission)]
     return ListResult(spec=spec, state=state, columns=columns, filters=filters, page=page, totals=totals)
+
+
+_SLOTS: dict[str, Callable[[], str]] = {
+    "csrf": generate_csrf,
+    "once": once.new_token,
+    "next": lambda: request.full_path.rstrip("?"),
+}
+_MARKERS = {name: Markup(f"\x1e{name}\x1e") for name in _SLOTS}  # no rendered text holds \x1e
+
+
+def render_page(spec: ListSpec, can: Checker, template: str, title: Any, **context: Any) -> str:
+    """A list page: ``template`` (what the list shows, given ``result``) inside the layout.
+
+    A spec with ``cached_by`` keeps what ``template`` rendered per process, under the versions of
+    those tables, the URL, the language, the time zone and the viewer's permissions (and the viewer
+    when ``per_user``): a page asked for again shows the same rows without a query until one of the
+    tables changes. The CSRF token, the one-time form token and the current URL are printed as
+    ``slots`` (markers replaced by each request's own values). Debug mode renders every time."""
+
+    def build() -> Markup:
+        result = run(spec, can)
+        return Markup(render_template(template, result=result, slots=_MARKERS, **context))
+
+    if spec._cache is None or current_app.debug:
+        html = build()
+    else:
+        key = (
+            spec.name,
+            request.script_root,
+            request.path,
+            tuple(request.args.items(multi=True)),
+            language(),
+            str(user_zone()),
+            registry.viewer_permissions(),
+            current_user.get_id() if spec.per_user else None,
+            tuple(sorted(context.items())),
+        )
+        html = spec._cache.get(key, build)
+    for name, marker in _MARKERS.items():
+        if marker in html:
+            html = html.replace(marker, escape(_SLOTS[name]()))
+    return render_template("_list_page.html", title=title, content=Markup(html))
 
 
 def _loader(spec: ListSpec) -> Callable[[list[Any]], list[Any]]:

@@ -1,68 +1,189 @@
-"""Small reference tables that list pages offer as filter choices (brands, categories, …), kept
-in each process and loaded again when any process changes them.
+"""Data versions of tables, and what is cached against them: small reference tables that list
+pages offer as filter choices (brands, categories, …) and whole rendered list contents.
 
-A ``RefCache`` names the models its loader reads. When a session flushes a change to one of them,
-the cache's token in Redis is replaced by a new random one once the transaction ends (after a
-rollback too: the change may have been read meanwhile). A process keeps its copy with the token it
-read *before* loading, so a copy loaded while a change was being committed is loaded again on the
-next use. A use costs one Redis GET instead of a query.
+A watched table has a version in Redis: a random token, replaced whenever a transaction that wrote
+to the table ends. Every statement that goes through SQLAlchemy is looked at (ORM flushes, Core
+and text statements alike), so a bulk ``UPDATE`` past the ORM moves the version as an edit does.
+The token is replaced twice: when the transaction commits or rolls back (also at a savepoint) and
+again once the connection is handed back after the commit, so a copy read from the database
+between the first replacement and the commit itself is kept under a token nobody asks for again.
+A rollback replaces it too: a change may have been read meanwhile.
+
+A request reads the versions of every watched table once, with one Redis MGET, the first time it
+needs any (code outside a request reads them on every use), and *before* it reads the data a cache
+holds; a copy is then kept under the versions it was read with. A transaction that has written to
+a table reads it afresh, and a request that commits forgets the versions it read, so it never
+serves itself a copy older than its own change. Writes past SQLAlchemy (another program on the
+same database) are not seen: such a change shows once anything else moves the version.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
-from app.extensions import redis_store
+from app.extensions import db, redis_store
 
 T = TypeVar("T")
-_DIRTY = "erp_refcache_dirty"
-_by_model: dict[type, list[RefCache]] = {}
+
+_watched: list[str] = []  # table names, in a fixed order (the MGET's)
+_WRITTEN = "erp_tables_written"
+_AFTER_COMMIT = "erp_tables_after_commit"
+_SNAPSHOT = "erp_table_versions"
+# The table a writing statement names (INSERT INTO t, UPDATE t, DELETE FROM t; quoted or not).
+_WRITE = re.compile(r"\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+[`\"\[]?(\w+)", re.I)
+
+
+def watch(*tables: str) -> None:
+    """Give ``tables`` a data version (idempotent)."""
+    for table in tables:
+        if table not in _watched:
+            _watched.append(table)
+
+
+def _key(table: str) -> str:
+    return redis_store.key("tablever", table)
+
+
+def versions(*tables: str) -> tuple[bytes, ...]:
+    """The current versions of ``tables`` (watched ones), as this request first read them."""
+    environ = request.environ if has_request_context() else {}
+    snapshot = environ.get(_SNAPSHOT)
+    if snapshot is None or any(t not in snapshot for t in tables):
+        snapshot = environ[_SNAPSHOT] = _read_all()
+    return tuple(snapshot[t] for t in tables)
+
+
+def _read_all() -> dict[str, bytes]:
+    names = list(_watched)
+    values = redis_store.mget([_key(t) for t in names]) if names else []
+    snapshot = {}
+    for table, value in zip(names, values, strict=True):
+        if value is None:
+            value = secrets.token_hex(8).encode()
+            if not redis_store.set(_key(table), value, nx=True):
+                value = redis_store.get(_key(table)) or value
+        snapshot[table] = value
+    return snapshot
+
+
+def written_here(tables: tuple[str, ...]) -> bool:
+    """Whether the current transaction has written to one of ``tables`` (not yet committed):
+    what it reads of them is its own, and no cached copy holds it."""
+    session = db.session()
+    if not session.in_transaction():
+        return False
+    noted = session.connection().info.get(_WRITTEN)
+    return noted is not None and not noted[1].isdisjoint(tables)
+
+
+def changed(*tables: str) -> None:
+    """Move the versions of ``tables``: every copy read before is dropped on its next use."""
+    _publish(current_app.extensions["erp_redis"], tables)
+
+
+def _publish(state, tables) -> None:
+    """``state``: the Redis client and key prefix of the app that wrote (a transaction may end
+    outside its app context)."""
+    if not tables:
+        return
+    with state.client.pipeline(transaction=False) as pipe:
+        for table in tables:
+            pipe.set(state.prefix + "tablever:" + table, secrets.token_hex(8))
+        pipe.execute()
+    if has_request_context():
+        request.environ.pop(_SNAPSHOT, None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_write(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+    if statement.startswith("SELECT") or not has_app_context():
+        return
+    for table in _WRITE.findall(statement):
+        if table in _watched:
+            _state, written = conn.info.setdefault(_WRITTEN, (current_app.extensions["erp_redis"], set()))
+            written.add(table)
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_end(conn) -> None:
+    noted = conn.info.pop(_WRITTEN, None)
+    if noted:
+        _publish(*noted)
+        conn.info[_AFTER_COMMIT] = noted
+
+
+@event.listens_for(Engine, "release_savepoint")
+@event.listens_for(Engine, "rollback_savepoint")
+def _savepoint_end(conn, _name, _context) -> None:
+    noted = conn.info.get(_WRITTEN)
+    if noted:
+        _publish(*noted)
+
+
+@event.listens_for(Pool, "checkin")
+def _handed_back(_dbapi_connection, record) -> None:
+    noted = record.info.pop(_AFTER_COMMIT, None) if record is not None else None
+    if noted:
+        _publish(*noted)
 
 
 class RefCache(Generic[T]):
-    def __init__(self, name: str, load: Callable[[], T], *models: type) -> None:
+    """A small table's rows, loaded once per process and again after any change to ``tables``."""
+
+    def __init__(self, name: str, load: Callable[[], T], *tables: str) -> None:
         self.name = name
         self.load = load
-        self._copies: dict[str, tuple[bytes, T]] = {}  # per Redis key: per installation
-        for model in models:
-            _by_model.setdefault(model, []).append(self)
-
-    def _key(self) -> str:
-        return redis_store.key("refcache", self.name)
+        self.tables = tables
+        watch(*tables)
+        self._copies: dict[str, tuple[tuple[bytes, ...], T]] = {}  # per installation (key prefix)
 
     def get(self) -> T:
-        key = self._key()
-        token = redis_store.get(key)
-        if token is None:
-            token = secrets.token_hex(8).encode()
-            if not redis_store.set(key, token, nx=True):
-                token = redis_store.get(key) or token
-        copy = self._copies.get(key)
+        if written_here(self.tables):
+            return self.load()
+        token = versions(*self.tables)
+        prefix = redis_store.prefix
+        copy = self._copies.get(prefix)
         if copy is not None and copy[0] == token:
             return copy[1]
         value = self.load()
-        self._copies[key] = (token, value)
+        self._copies[prefix] = (token, value)
         return value
 
-    def changed(self) -> None:
-        """Every process loads again on its next use."""
-        redis_store.set(self._key(), secrets.token_hex(8))
 
+class VersionedCache(Generic[T]):
+    """Values computed from ``tables``, kept per process (the ``limit`` most recently used) under
+    the tables' versions and a caller's key."""
 
-@event.listens_for(Session, "after_flush")
-def _note_changes(session: Session, _flush_context) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        for cache in _by_model.get(type(obj), ()):
-            session.info.setdefault(_DIRTY, set()).add(cache)
+    def __init__(self, tables: tuple[str, ...], limit: int = 256) -> None:
+        self.tables = tables
+        self.limit = limit
+        watch(*tables)
+        self._values: OrderedDict[Hashable, T] = OrderedDict()
+        self._lock = threading.Lock()
 
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _publish(session: Session) -> None:
-    for cache in session.info.pop(_DIRTY, ()):
-        cache.changed()
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if written_here(self.tables):
+            return compute()
+        full_key = (redis_store.prefix, versions(*self.tables), key)
+        with self._lock:
+            value = self._values.get(full_key)
+            if value is not None:
+                self._values.move_to_end(full_key)
+                return value
+        value = compute()
+        with self._lock:
+            self._values[full_key] = value
+            while len(self._values) > self.limit:
+                self._values.popitem(last=False)
+        return value

@@ -226,3 +226,18 @@ def work_items_for(can: Checker) -> list[WorkItem]:
 def work_counts(can: Checker) -> dict[str, int]:
     """The counts of every item the user may see, capped at WORK_COUNT_CAP + 1."""
     return {item.key: min(item.count(), WORK_COUNT_CAP + 1) for item in work_items_for(can)}
+
+
+# --- who is looking ------------------------------------------------------------------------------
+
+_viewer_permissions: Callable[[], frozenset[str]] = frozenset
+
+
+def register_viewer_permissions(current: Callable[[], frozenset[str]]) -> None:
+    """How a page cached for a set of permissions learns the current user's (the auth layer)."""
+    global _viewer_permissions
+    _viewer_permissions = current
+
+
+def viewer_permissions() -> frozenset[str]:
+    return _viewer_permissions()

@@ -125,4 +125,6 @@ CUSTOMER_LIST = lv.ListSpec(
     search=apply_search,
     search_placeholder=_l("Code, name or phone, e.g. C000123, 恒通 or 021-5888"),
     row_url=lambda c: url_for("customers.customer_detail", customer_id=c.id),
+    cached_by=(Customer.__tablename__, CustomerContact.__tablename__, User.__tablename__),
+    per_user=True,  # the scope: own customers
 )

@@ -103,8 +103,7 @@ def _render_form(form: CustomerForm, customer: Customer | None, conflict: StaleE
 @bp.get("/customers/")
 @require("customers.view")
 def customer_list():
-    result = lv.run(CUSTOMER_LIST, can)
-    return render_template("customers/customer_list.html", result=result)
+    return lv.render_page(CUSTOMER_LIST, can, "customers/customer_list.html", _("Customers"))
 
 
 @bp.get("/customers/export.<fmt>")

@@ -24,6 +24,7 @@ from app.auth.models import Role, User, user_roles
 from app.core import realtime
 from app.core.db import after_commit, utcnow
 from app.core.errors import DomainError
+from app.core.refcache import VersionedCache
 from app.core.security import safe_next
 from app.extensions import db, socketio
 from app.notifications.models import Broadcast, Notification
@@ -173,8 +174,16 @@ def inbox_query(user_id: int, *, unread_only: bool = False) -> sa.Select:
     return query.order_by(Notification.id.desc())
 
 
+_UNREAD = VersionedCache((Notification.__tablename__,), limit=4096)
+
+
 def unread_count(user_id: int) -> int:
-    """How many unread notifications the user has, counted up to UNREAD_CAP + 1."""
+    """How many unread notifications the user has, counted up to UNREAD_CAP + 1 (kept per process
+    until the notifications table changes: every page's bell shows it)."""
+    return _UNREAD.get(user_id, lambda: _count_unread(user_id))
+
+
+def _count_unread(user_id: int) -> int:
     unread = (
         sa.select(Notification.id)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))

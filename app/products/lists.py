@@ -41,8 +41,8 @@ def _load_categories() -> list[tuple[int, str, str]]:
     return [tuple(row) for row in db.session.execute(query)]
 
 
-BRANDS = RefCache("brands", _load_brands, Brand)
-CATEGORIES = RefCache("product_categories", _load_categories, Category)
+BRANDS = RefCache("brands", _load_brands, Brand.__tablename__)
+CATEGORIES = RefCache("product_categories", _load_categories, Category.__tablename__)
 
 
 def brand_choices() -> list[tuple[str, str]]:
@@ -126,4 +126,5 @@ PRODUCT_LIST = lv.ListSpec(
     id_order=lambda query: FTS.c.rowid if joins_fts(query) else Product.id,
     search_placeholder=_l("Model or name, e.g. 6204-2RS or 深沟球"),
     row_url=lambda p: url_for("products.product_detail", product_id=p.id),
+    cached_by=(Product.__tablename__, Brand.__tablename__, Category.__tablename__),
 )

@@ -94,8 +94,7 @@ def _data(form: ProductForm) -> services.ProductData:
 @bp.get("/products/")
 @require("products.view")
 def product_list():
-    result = lv.run(PRODUCT_LIST, can)
-    return render_template("products/product_list.html", result=result)
+    return lv.render_page(PRODUCT_LIST, can, "products/product_list.html", _("Products"))
 
 
 @bp.get("/products/export.<fmt>")

@@ -83,4 +83,5 @@ SUPPLIER_LIST = lv.ListSpec(
     search=apply_search,
     search_placeholder=_l("Code, name or phone, e.g. S000012, 洛阳 or 0379-6"),
     row_url=lambda s: url_for("suppliers.supplier_detail", supplier_id=s.id),
+    cached_by=(Supplier.__tablename__, SupplierContact.__tablename__),
 )

@@ -98,8 +98,7 @@ def supplier_doc_language_label(code: str) -> str:
 @bp.get("/suppliers/")
 @require("suppliers.view")
 def supplier_list():
-    result = lv.run(SUPPLIER_LIST, can)
-    return render_template("suppliers/supplier_list.html", result=result)
+    return lv.render_page(SUPPLIER_LIST, can, "suppliers/supplier_list.html", _("Suppliers"))
 
 
 @bp.get("/suppliers/export.<fmt>")

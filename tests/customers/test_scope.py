@@ -145,3 +145,18 @@ def test_the_scope_filter_is_one_condition_usable_without_a_request(app, two_sal
         every = db.session.scalars(sa.select(Customer.code).where(visible_customers_filter(view_all=True))).all()
     assert own == [mine.code]
     assert len(every) == 3
+
+
+def test_a_reassigned_customer_moves_between_the_two_lists_at_once(app, two_salespeople):
+    """Each salesperson's list is kept per person; a new owner shows in both on the next page."""
+    from app.customers.models import Customer
+    from app.extensions import db
+
+    first, second, mine, theirs, _nobodys = two_salespeople
+    assert _listed_codes(first.get("/customers/")) == {mine.code}
+    assert _listed_codes(second.get("/customers/")) == {theirs.code}
+    with app.app_context():
+        db.session.get(Customer, mine.id).owner_id = second.user.id
+        db.session.commit()
+    assert _listed_codes(first.get("/customers/")) == set()
+    assert _listed_codes(second.get("/customers/")) == {mine.code, theirs.code}
