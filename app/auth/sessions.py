@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app
 
+from app.core import refcache
 from app.core.realtime import session_room
 from app.extensions import redis_store, socketio
 
@@ -81,11 +82,14 @@ def is_registered(user_id: int, sid: str) -> bool:
 
 def registered_and_get(user_id: int, sid: str, key: str) -> tuple[bool, bytes | None]:
     """Whether ``sid`` is still one of the user's sessions, and the value stored at ``key``, in
-    one round trip to Redis (every signed-in request asks both)."""
+    one round trip to Redis (every signed-in request asks both), which also reads the data
+    versions the request's cached pages and counts are checked against."""
     pipe = redis_store.pipeline(transaction=False)
     pipe.hexists(_index_key(user_id), sid)
     pipe.get(key)
-    registered, value = pipe.execute()
+    keep_versions = refcache.read_with(pipe)
+    registered, value, *versions = pipe.execute()
+    keep_versions(versions)
     return bool(registered), value
 
 

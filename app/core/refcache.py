@@ -63,9 +63,27 @@ def versions(*tables: str) -> tuple[bytes, ...]:
     return tuple(snapshot[t] for t in tables)
 
 
+def read_with(pipe) -> Callable[[list[bytes | None]], None]:
+    """Add the reading of every watched table's version to ``pipe`` (a Redis pipeline the request
+    sends anyway, before it reads any data); call what is returned with the replies that follow
+    the caller's own."""
+    names = list(_watched)
+    if names:
+        pipe.mget([_key(t) for t in names])
+
+    def keep(replies: list) -> None:
+        if names and has_request_context():
+            request.environ[_SNAPSHOT] = _snapshot(names, replies[0])
+
+    return keep
+
+
 def _read_all() -> dict[str, bytes]:
     names = list(_watched)
-    values = redis_store.mget([_key(t) for t in names]) if names else []
+    return _snapshot(names, redis_store.mget([_key(t) for t in names]) if names else [])
+
+
+def _snapshot(names: list[str], values: list[bytes | None]) -> dict[str, bytes]:
     snapshot = {}
     for table, value in zip(names, values, strict=True):
         if value is None:
