@@ -289,12 +289,12 @@ def run_lists(app, args: argparse.Namespace) -> list[Result]:
         path = case.path.format(mid=mid)
         for _ in range(args.warmup):
             client.get(path).get_data()
-        times, kept = [], []
+        times, kept_ms = [], []
         for i in range(args.runs):
             client.get(path).get_data()
             t0 = time.perf_counter()
             client.get(path).get_data()
-            kept.append((time.perf_counter() - t0) * 1000)
+            kept_ms.append((time.perf_counter() - t0) * 1000)
             with app.app_context():
                 refcache.changed(*watched)  # as after any change: no page or count is kept
             recorder.reset(keep=i == 0)
@@ -305,7 +305,7 @@ def run_lists(app, args: argparse.Namespace) -> list[Result]:
             if i == 0:
                 status, rows = response.status_code, count_rows(case, body) if response.status_code == 200 else 0
                 statements, sql_ms, kept = recorder.count, recorder.seconds * 1000, recorder.statements
-        result = Result(case, status, rows, times, statements, sql_ms, kept)
+        result = Result(case, status, rows, times, statements, sql_ms, kept_ms)
         if args.explain:
             result.plans = explain(engine, kept)
         results.append(result)
