@@ -74,6 +74,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int_env("SESSION_IDLE_MINUTES", 120))
     # A session nothing changed is written back (sliding its idle TTL) at most this often.
     SESSION_TOUCH_SECONDS = 60
+    # A list page, filter choice or count kept per process is read again after this long even if
+    # no write through the app moved its tables' versions (a change made past the app).
+    KEPT_SECONDS = 300
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_int_env("SESSION_ABSOLUTE_HOURS", 12))
 
     # CSRF tokens live as long as the session: a long quotation must not be

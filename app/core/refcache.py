@@ -14,7 +14,8 @@ needs any (code outside a request reads them on every use), and *before* it read
 holds; a copy is then kept under the versions it was read with. A transaction that has written to
 a table reads it afresh, and a request that commits forgets the versions it read, so it never
 serves itself a copy older than its own change. Writes past SQLAlchemy (another program on the
-same database) are not seen: such a change shows once anything else moves the version.
+same database) are not seen: a copy is read again at the latest ``KEPT_SECONDS`` after it was
+made.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from time import monotonic
 from typing import Generic, TypeVar
 
 from flask import current_app, has_app_context, has_request_context, request
@@ -156,6 +158,10 @@ def _handed_back(_dbapi_connection, record) -> None:
         _publish(*noted)
 
 
+def _kept_seconds() -> float:
+    return current_app.config.get("KEPT_SECONDS", 300)
+
+
 class RefCache(Generic[T]):
     """A small table's rows, loaded once per process and again after any change to ``tables``."""
 
@@ -164,7 +170,7 @@ class RefCache(Generic[T]):
         self.load = load
         self.tables = tables
         watch(*tables)
-        self._copies: dict[str, tuple[tuple[bytes, ...], T]] = {}  # per installation (key prefix)
+        self._copies: dict[str, tuple[tuple[bytes, ...], float, T]] = {}  # per installation (key prefix)
 
     def get(self) -> T:
         if written_here(self.tables):
@@ -172,10 +178,11 @@ class RefCache(Generic[T]):
         token = versions(*self.tables)
         prefix = redis_store.prefix
         copy = self._copies.get(prefix)
-        if copy is not None and copy[0] == token:
-            return copy[1]
+        now = monotonic()
+        if copy is not None and copy[0] == token and now < copy[1]:
+            return copy[2]
         value = self.load()
-        self._copies[prefix] = (token, value)
+        self._copies[prefix] = (token, now + _kept_seconds(), value)
         return value
 
 
@@ -187,21 +194,22 @@ class VersionedCache(Generic[T]):
         self.tables = tables
         self.limit = limit
         watch(*tables)
-        self._values: OrderedDict[Hashable, T] = OrderedDict()
+        self._values: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()  # key: (until, value)
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         if written_here(self.tables):
             return compute()
         full_key = (redis_store.prefix, versions(*self.tables), key)
+        now = monotonic()
         with self._lock:
-            value = self._values.get(full_key)
-            if value is not None:
+            kept = self._values.get(full_key)
+            if kept is not None and now < kept[0]:
                 self._values.move_to_end(full_key)
-                return value
+                return kept[1]
         value = compute()
         with self._lock:
-            self._values[full_key] = value
+            self._values[full_key] = (now + _kept_seconds(), value)
             while len(self._values) > self.limit:
                 self._values.popitem(last=False)
         return value
