@@ -141,10 +141,22 @@ def rolled_back(app: Flask, db) -> Iterator[None]:
     Every session the app opens during the test (one per request) uses the same connection and
     turns its commits into savepoint releases.
     """
+    from app.core import refcache
+
     engines = db._app_engines[app]
     engine = engines[None]
     conn = engine.connect()
     outer = conn.begin()
+
+    # The app's commits are savepoint releases here: let them move the data versions of what
+    # they wrote as a commit does (refcache), so kept pages are used and dropped as in real use.
+    def _as_if_committed(connection, _name, _context) -> None:
+        noted = connection.info.pop(refcache._WRITTEN, None)
+        if noted:
+            refcache._publish(*noted)
+
+    sa.event.listen(conn, "release_savepoint", _as_if_committed)
+    sa.event.listen(conn, "rollback_savepoint", _as_if_committed)
     saved_session = db.session
     engines[None] = conn
     db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})

@@ -46,6 +46,16 @@ def init_session_touch(app: Flask) -> None:
     base = type(interface)
 
     class TouchingSessionInterface(base):
+        def _retrieve_session_data(self, store_id: str):
+            # The data versions kept pages are checked against travel with the session's GET:
+            # read before the request reads anything from the database (refcache).
+            pipe = self.client.pipeline(transaction=False)
+            pipe.get(store_id)
+            keep_versions = refcache.read_with(pipe)
+            data, *versions = pipe.execute()
+            keep_versions(versions)
+            return self.serializer.decode(data) if data else None
+
         def should_set_storage(self, app: Flask, session) -> bool:
             now = int(time.time())
             if not session.modified and now - session.get(TOUCHED_AT, 0) < app.config["SESSION_TOUCH_SECONDS"]:
@@ -82,14 +92,11 @@ def is_registered(user_id: int, sid: str) -> bool:
 
 def registered_and_get(user_id: int, sid: str, key: str) -> tuple[bool, bytes | None]:
     """Whether ``sid`` is still one of the user's sessions, and the value stored at ``key``, in
-    one round trip to Redis (every signed-in request asks both), which also reads the data
-    versions the request's cached pages and counts are checked against."""
+    one round trip to Redis (every signed-in request asks both)."""
     pipe = redis_store.pipeline(transaction=False)
     pipe.hexists(_index_key(user_id), sid)
     pipe.get(key)
-    keep_versions = refcache.read_with(pipe)
-    registered, value, *versions = pipe.execute()
-    keep_versions(versions)
+    registered, value = pipe.execute()
     return bool(registered), value
 
 

@@ -26,6 +26,7 @@ from app.core import once, registry
 from app.core.i18n import day_end, day_start, format_day, format_dt, grouped, language, parse_day, user_zone
 from app.core.listing import Page, page_args, paginate
 from app.core.refcache import VersionedCache
+from app.core.templating import slot_marker
 from app.extensions import db
 
 Checker = Callable[[str], bool]
@@ -270,7 +271,7 @@ _SLOTS: dict[str, Callable[[], str]] = {
     "once": once.new_token,
     "next": lambda: request.full_path.rstrip("?"),
 }
-_MARKERS = {name: Markup(f"\x1e{name}\x1e") for name in _SLOTS}  # no rendered text holds \x1e
+_MARKERS = {name: slot_marker(name) for name in _SLOTS}
 
 
 def render_page(spec: ListSpec, can: Checker, template: str, title: Any, **context: Any) -> str:

@@ -4,22 +4,25 @@ pages offer as filter choices (brands, categories, …) and whole rendered list 
 A watched table has a version in Redis: a random token, replaced whenever a transaction that wrote
 to the table ends. Every statement that goes through SQLAlchemy is looked at (ORM flushes, Core
 and text statements alike), so a bulk ``UPDATE`` past the ORM moves the version as an edit does.
-The token is replaced twice: when the transaction commits or rolls back (also at a savepoint) and
-again once the connection is handed back after the commit, so a copy read from the database
-between the first replacement and the commit itself is kept under a token nobody asks for again.
-A rollback replaces it too: a change may have been read meanwhile.
+The token is replaced twice: when the transaction commits or rolls back and again once the
+connection is handed back after the commit, so a copy read from the database between the first
+replacement and the commit itself is kept under a token nobody asks for again. A rollback
+replaces it too: a change may have been read meanwhile. A failing Redis is logged, never allowed
+to fail the commit.
 
-A request reads the versions of every watched table once, with one Redis MGET, the first time it
-needs any (code outside a request reads them on every use), and *before* it reads the data a cache
-holds; a copy is then kept under the versions it was read with. A transaction that has written to
-a table reads it afresh, and a request that commits forgets the versions it read, so it never
-serves itself a copy older than its own change. Writes past SQLAlchemy (another program on the
-same database) are not seen: a copy is read again at the latest ``KEPT_SECONDS`` after it was
-made.
+A request reads the versions of every watched table once, with one Redis MGET sent with the
+session's GET before anything is read from the database (SQLite keeps one read snapshot from a
+transaction's first SELECT on, so versions read after it could be newer than the rows the request
+sees), or on first use when it has no session (code outside a request reads them on every use); a
+copy is then kept under the versions it was read with. A transaction that has written to a table
+reads it afresh, and a request that commits forgets the versions it read, so it never serves
+itself a copy older than its own change. Writes past SQLAlchemy (another program on the same
+database) are not seen: a copy is read again at the latest ``KEPT_SECONDS`` after it was made.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
@@ -36,6 +39,7 @@ from sqlalchemy.pool import Pool
 from app.extensions import db, redis_store
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _watched: list[str] = []  # table names, in a fixed order (the MGET's)
 _WRITTEN = "erp_tables_written"
@@ -124,6 +128,16 @@ def _publish(state, tables) -> None:
         request.environ.pop(_SNAPSHOT, None)
 
 
+def _publish_quietly(state, tables) -> None:
+    """For the transaction and pool hooks: a failing Redis must not fail (or half-do) the
+    database's commit or rollback, nor keep a connection from going back to the pool. Copies
+    elsewhere are then read again after ``KEPT_SECONDS`` at the latest."""
+    try:
+        _publish(state, tables)
+    except Exception:
+        log.exception("data versions of %s not moved", ", ".join(sorted(tables)))
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_write(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
     if statement.startswith("SELECT") or not has_app_context():
@@ -139,23 +153,15 @@ def _note_write(conn, _cursor, statement: str, _parameters, _context, _executema
 def _transaction_end(conn) -> None:
     noted = conn.info.pop(_WRITTEN, None)
     if noted:
-        _publish(*noted)
+        _publish_quietly(*noted)
         conn.info[_AFTER_COMMIT] = noted
-
-
-@event.listens_for(Engine, "release_savepoint")
-@event.listens_for(Engine, "rollback_savepoint")
-def _savepoint_end(conn, _name, _context) -> None:
-    noted = conn.info.get(_WRITTEN)
-    if noted:
-        _publish(*noted)
 
 
 @event.listens_for(Pool, "checkin")
 def _handed_back(_dbapi_connection, record) -> None:
     noted = record.info.pop(_AFTER_COMMIT, None) if record is not None else None
     if noted:
-        _publish(*noted)
+        _publish_quietly(*noted)
 
 
 def _kept_seconds() -> float:

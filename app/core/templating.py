@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -60,8 +61,13 @@ _fragments: dict[tuple, Markup] = {}
 FRAGMENT_LIMIT = 4096
 
 
-def _slot_marker(name: str) -> str:
-    return f"\x1e{name}\x1e"  # a control character no rendered text contains
+# Where a slot's value goes in a kept copy: a random word per process, so that no text a user
+# typed (a search echoed into its box, a name) can name a slot and be given the viewer's token.
+_SLOT_NONCE = secrets.token_hex(8)
+
+
+def slot_marker(name: str) -> Markup:
+    return Markup(f"\x1e{_SLOT_NONCE}{name}\x1e")
 
 
 def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = None, **context: object) -> Markup:
@@ -75,7 +81,7 @@ def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = No
     mode renders it every time, so template edits show at once.
     """
     slots = slots or {}
-    markers = {name: Markup(_slot_marker(name)) for name in slots}
+    markers = {name: Markup(slot_marker(name)) for name in slots}
     full_key = (template, language(), request.script_root, *key)
     html = None if current_app.debug else _fragments.get(full_key)
     if html is None:
@@ -85,7 +91,7 @@ def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = No
                 _fragments.clear()
             _fragments[full_key] = html
     for name, value in slots.items():
-        html = html.replace(_slot_marker(name), escape(value))
+        html = html.replace(slot_marker(name), escape(value))
     return Markup(html)
 
 

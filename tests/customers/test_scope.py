@@ -155,6 +155,7 @@ def test_a_reassigned_customer_moves_between_the_two_lists_at_once(app, two_sale
     first, second, mine, theirs, _nobodys = two_salespeople
     assert _listed_codes(first.get("/customers/")) == {mine.code}
     assert _listed_codes(second.get("/customers/")) == {theirs.code}
+    assert _listed_codes(first.get("/customers/")) == {mine.code}  # kept: each their own copy
     with app.app_context():
         db.session.get(Customer, mine.id).owner_id = second.user.id
         db.session.commit()

@@ -5,6 +5,7 @@ the columns and buttons of their own permissions and carries their own form toke
 import re
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support import form_fields, html
@@ -14,6 +15,39 @@ def _row(page: str, model: str) -> str:
     match = re.search(r"<tr[^>]*>(?:(?!</tr>).)*>" + re.escape(model) + r"</a>(?:(?!</tr>).)*</tr>", page, re.S)
     assert match, f"{model} not listed"
     return match.group(0)
+
+
+@pytest.fixture
+def list_runs(monkeypatch):
+    """The names of the lists whose rows were read from the database (not answered from a kept copy)."""
+    from app.core import listview
+
+    runs: list[str] = []
+    real = listview.run
+
+    def counting(spec, can):
+        runs.append(spec.name)
+        return real(spec, can)
+
+    monkeypatch.setattr(listview, "run", counting)
+    return runs
+
+
+def test_a_page_asked_again_is_answered_from_the_kept_copy(login, create_product, list_runs):
+    product = create_product("6310-2Z", "SKF")
+    admin = login("admin")
+    sales = login("sales")
+    first = html(admin.get("/products/?q=6310"))
+    assert html(admin.get("/products/?q=6310")).count("6310-2Z</a>") == first.count("6310-2Z</a>") == 1
+    assert list_runs == ["products"]
+    sales.get("/products/?q=6310")  # another permission set: read and kept for it
+    admin.get("/products/?q=6310&sort=model")  # another URL
+    assert len(list_runs) == 3
+    sales.get("/products/?q=6310")
+    assert len(list_runs) == 3
+    admin.submit(f"/products/{product.id}/delete", {})
+    assert ">6310-2Z</a>" not in html(admin.get("/products/?q=6310"))
+    assert len(list_runs) == 4
 
 
 def test_an_edit_shows_on_the_list_at_once(login, create_product):
