@@ -26,7 +26,7 @@ from app.core import once, registry
 from app.core.i18n import day_end, day_start, format_day, format_dt, grouped, language, parse_day, user_zone
 from app.core.listing import Page, page_args, paginate
 from app.core.refcache import VersionedCache
-from app.core.templating import slot_marker
+from app.core.templating import fill_slots, slot_marker
 from app.extensions import db
 
 Checker = Callable[[str], bool]
@@ -274,7 +274,7 @@ _SLOTS: dict[str, Callable[[], str]] = {
 _MARKERS = {name: slot_marker(name) for name in _SLOTS}
 
 
-def render_page(spec: ListSpec, can: Checker, template: str, title: Any, **context: Any) -> str:
+def render_page(spec: ListSpec, can: Checker, template: str, title: Any) -> str:
     """A list page: ``template`` (what the list shows, given ``result``) inside the layout.
 
     A spec with ``cached_by`` keeps what ``template`` rendered per process, under the versions of
@@ -285,7 +285,7 @@ def render_page(spec: ListSpec, can: Checker, template: str, title: Any, **conte
 
     def build() -> Markup:
         result = run(spec, can)
-        return Markup(render_template(template, result=result, slots=_MARKERS, **context))
+        return Markup(render_template(template, result=result, slots=_MARKERS))
 
     if spec._cache is None or current_app.debug:
         html = build()
@@ -299,13 +299,9 @@ def render_page(spec: ListSpec, can: Checker, template: str, title: Any, **conte
             str(user_zone()),
             registry.viewer_permissions(),
             current_user.get_id() if spec.per_user else None,
-            tuple(sorted(context.items())),
         )
         html = spec._cache.get(key, build)
-    for name, marker in _MARKERS.items():
-        if marker in html:
-            html = html.replace(marker, escape(_SLOTS[name]()))
-    return render_template("_list_page.html", title=title, content=Markup(html))
+    return render_template("_list_page.html", title=title, content=fill_slots(html, _SLOTS))
 
 
 def _loader(spec: ListSpec) -> Callable[[list[Any]], list[Any]]:

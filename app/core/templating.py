@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,16 @@ def slot_marker(name: str) -> Markup:
     return Markup(f"\x1e{_SLOT_NONCE}{name}\x1e")
 
 
+def fill_slots(html: Markup, values: dict[str, str | Callable[[], str]]) -> Markup:
+    """Put each request's own values (escaped) where a kept copy has slot markers; a value given
+    as a function is worked out only when its slot is there."""
+    for name, value in values.items():
+        marker = slot_marker(name)
+        if marker in html:
+            html = html.replace(marker, escape(value() if callable(value) else value))
+    return Markup(html)
+
+
 def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = None, **context: object) -> Markup:
     """A part of every page that depends only on ``key``, the language and ``slots`` (the side
     menu for a permission set and a page; the user menu for a user), rendered once per process
@@ -81,7 +92,7 @@ def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = No
     mode renders it every time, so template edits show at once.
     """
     slots = slots or {}
-    markers = {name: Markup(slot_marker(name)) for name in slots}
+    markers = {name: slot_marker(name) for name in slots}
     full_key = (template, language(), request.script_root, *key)
     html = None if current_app.debug else _fragments.get(full_key)
     if html is None:
@@ -90,9 +101,7 @@ def cached_fragment(template: str, key: tuple, slots: dict[str, str] | None = No
             if len(_fragments) >= FRAGMENT_LIMIT:
                 _fragments.clear()
             _fragments[full_key] = html
-    for name, value in slots.items():
-        html = html.replace(slot_marker(name), escape(value))
-    return Markup(html)
+    return fill_slots(html, slots)
 
 
 def display_value(value: object) -> str:
